@@ -1,0 +1,339 @@
+"""The model file (ARCHITECTURE.md 4) and the one integer reference ``forward`` (section 2).
+
+Semantics, exactly:
+
+* inputs ``x[i]`` are integers in ``[0, L]``;
+* a dense layer computes ``z[j] = b[j] + sum_i W[j][i] * a[i]`` with mathematical integers
+  (numpy ``int64``; every sum the contract allows is far below ``2**63``);
+* hidden activation ``sign``: ``+1 if z >= 0 else -1`` (so ``sign(0) = +1``);
+* the last layer is ``linear``; its ``z`` are the class scores;
+* the prediction is the lowest index among the largest scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trainer.errors import ModelFileError
+
+FORMAT = "mipnn.model"
+VERSION = 1
+WEIGHT_MAX = 127
+BIAS_MAX = 2**31 - 1
+LEVELS_MAX = 255
+ACTIVATIONS = ("sign", "linear")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One dense layer: ``weights`` has shape ``[out][in]``, ``bias`` length ``out``."""
+
+    weights: np.ndarray
+    bias: np.ndarray
+    activation: str
+
+    @property
+    def n_in(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.weights.shape[0])
+
+
+@dataclass
+class Model:
+    """An integer-valued network as stored in a model file."""
+
+    name: str
+    classes: list[str]
+    input_size: int
+    levels: int
+    layers: list[Layer]
+    features: list[dict[str, Any]] | None = None
+    training: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def shape(self) -> list[int]:
+        """Neuron counts from input to output, e.g. ``[30, 8, 2]``."""
+        return [self.input_size] + [layer.n_out for layer in self.layers]
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "name": self.name,
+            "classes": list(self.classes),
+            "input": {"size": self.input_size, "levels": self.levels},
+            "layers": [
+                {
+                    "weights": layer.weights.astype(int).tolist(),
+                    "bias": layer.bias.astype(int).tolist(),
+                    "activation": layer.activation,
+                }
+                for layer in self.layers
+            ],
+        }
+        if self.features is not None:
+            data["input"]["features"] = self.features
+        if self.training:
+            data["training"] = self.training
+        for key, value in self.extra.items():
+            data.setdefault(key, value)
+        return data
+
+    def to_json(self) -> str:
+        return _dumps(self.to_dict())
+
+    def validate(self) -> None:
+        """Check the in-memory model against the contract (raises ModelFileError)."""
+        model_from_dict(json.loads(self.to_json()), source="<model>")
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    """JSON with one matrix row per line: readable, diffable, and compact."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    # Collapse the innermost integer lists (matrix rows, bias vectors) onto one line.
+
+    def collapse(match: re.Match[str]) -> str:
+        inner = re.sub(r"\s+", " ", match.group(0))
+        return inner.replace("[ ", "[").replace(" ]", "]")
+
+    return re.sub(r"\[[\s\d,\-]*\]", collapse, text) + "\n"
+
+
+def save_model(model: Model, path: str | Path) -> Path:
+    """Validate and write ``model`` to ``path`` (UTF-8 JSON); return the path."""
+    model.validate()
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(model.to_json(), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_model(path: str | Path) -> Model:
+    """Read and validate a model file. Every problem raises ModelFileError naming the
+    file and the JSON path of the first problem found."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such model file")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory, expected a model file (JSON)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(
+            f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    return model_from_dict(data, source=str(path))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_num(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    )
+
+
+def model_from_dict(data: Any, source: str = "<model>") -> Model:
+    """Validate a parsed model file and build a Model (raises ModelFileError)."""
+
+    def fail(where: str, what: str) -> ModelFileError:
+        return ModelFileError(f"{source}: {where}: {what}")
+
+    if not isinstance(data, dict):
+        raise fail("$", f"expected a JSON object, found {type(data).__name__}")
+    fmt = data.get("format")
+    if fmt != FORMAT:
+        raise fail("$.format", f"expected {FORMAT!r}, found {fmt!r}")
+    version = data.get("version")
+    if not _is_int(version) or version < 1:
+        raise fail("$.version", f"expected a positive integer, found {version!r}")
+    if version > VERSION:
+        raise fail(
+            "$.version",
+            f"version {version} is newer than this mipnn reads ({VERSION}); upgrade mipnn",
+        )
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise fail("$.name", f"expected a non-empty string, found {name!r}")
+    classes = data.get("classes")
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise fail("$.classes", "expected a list of at least 2 class labels")
+    for k, label in enumerate(classes):
+        if not isinstance(label, str):
+            raise fail(f"$.classes[{k}]", f"expected a string, found {label!r}")
+    if len(set(classes)) != len(classes):
+        raise fail("$.classes", "class labels must be distinct")
+
+    inp = data.get("input")
+    if not isinstance(inp, dict):
+        raise fail("$.input", "expected an object with 'size' and 'levels'")
+    size = inp.get("size")
+    if not _is_int(size) or size < 1:
+        raise fail("$.input.size", f"expected a positive integer, found {size!r}")
+    levels = inp.get("levels")
+    if not _is_int(levels) or not 1 <= levels <= LEVELS_MAX:
+        raise fail("$.input.levels", f"expected an integer in [1, {LEVELS_MAX}], found {levels!r}")
+    features = inp.get("features")
+    if features is not None:
+        _check_features(features, size, fail)
+
+    layers_data = data.get("layers")
+    if not isinstance(layers_data, list) or not layers_data:
+        raise fail("$.layers", "expected a non-empty list of layers")
+    layers: list[Layer] = []
+    n_in = size
+    for li, layer in enumerate(layers_data):
+        where = f"$.layers[{li}]"
+        if not isinstance(layer, dict):
+            raise fail(where, "expected an object with 'weights', 'bias', 'activation'")
+        act = layer.get("activation")
+        if act not in ACTIVATIONS:
+            raise fail(f"{where}.activation", f"expected one of {ACTIVATIONS}, found {act!r}")
+        last = li == len(layers_data) - 1
+        if last and act != "linear":
+            raise fail(f"{where}.activation", "the last layer must be 'linear' (class scores)")
+        if not last and act != "sign":
+            raise fail(f"{where}.activation", "hidden layers must be 'sign'")
+        weights = layer.get("weights")
+        if not isinstance(weights, list) or not weights:
+            raise fail(f"{where}.weights", "expected a non-empty list of rows")
+        for j, row in enumerate(weights):
+            if not isinstance(row, list) or len(row) != n_in:
+                raise fail(
+                    f"{where}.weights[{j}]",
+                    f"expected a list of {n_in} integers (the size of the layer's input)",
+                )
+            for i, w in enumerate(row):
+                if not _is_int(w) or not -WEIGHT_MAX <= w <= WEIGHT_MAX:
+                    raise fail(
+                        f"{where}.weights[{j}][{i}]",
+                        f"expected an integer in [-{WEIGHT_MAX}, {WEIGHT_MAX}], found {w!r}",
+                    )
+        bias = layer.get("bias")
+        n_out = len(weights)
+        if not isinstance(bias, list) or len(bias) != n_out:
+            raise fail(f"{where}.bias", f"expected a list of {n_out} integers (one per row)")
+        for j, b in enumerate(bias):
+            if not _is_int(b) or not -BIAS_MAX <= b <= BIAS_MAX:
+                raise fail(
+                    f"{where}.bias[{j}]",
+                    f"expected an integer in [-{BIAS_MAX}, {BIAS_MAX}], found {b!r}",
+                )
+        layers.append(
+            Layer(
+                weights=np.array(weights, dtype=np.int64).reshape(n_out, n_in),
+                bias=np.array(bias, dtype=np.int64),
+                activation=act,
+            )
+        )
+        n_in = n_out
+    if n_in != len(classes):
+        raise fail(
+            f"$.layers[{len(layers_data) - 1}].weights",
+            f"the last layer has {n_in} outputs but there are {len(classes)} classes",
+        )
+    training = data.get("training", {})
+    if not isinstance(training, dict):
+        raise fail("$.training", "expected an object")
+    known = {"format", "version", "name", "classes", "input", "layers", "training"}
+    extra = {k: v for k, v in data.items() if k not in known}
+    return Model(
+        name=name,
+        classes=list(classes),
+        input_size=size,
+        levels=levels,
+        layers=layers,
+        features=features,
+        training=training,
+        extra=extra,
+    )
+
+
+def _check_features(features: Any, size: int, fail: Any) -> None:
+    if not isinstance(features, list) or len(features) != size:
+        raise fail("$.input.features", f"expected a list of {size} feature descriptions")
+    for i, feat in enumerate(features):
+        where = f"$.input.features[{i}]"
+        if not isinstance(feat, dict):
+            raise fail(where, "expected an object")
+        if not isinstance(feat.get("name"), str):
+            raise fail(f"{where}.name", f"expected a string, found {feat.get('name')!r}")
+        kind = feat.get("kind")
+        if kind == "numeric":
+            lo, hi = feat.get("min"), feat.get("max")
+            if not _is_num(lo):
+                raise fail(f"{where}.min", f"expected a finite number, found {lo!r}")
+            if not _is_num(hi) or hi < lo:
+                raise fail(f"{where}.max", f"expected a finite number >= min, found {hi!r}")
+            if "missing" in feat and not _is_num(feat["missing"]):
+                raise fail(f"{where}.missing", "expected a finite number (the imputed value)")
+        elif kind == "onehot":
+            if not isinstance(feat.get("source"), str):
+                raise fail(f"{where}.source", "expected the name of the source column")
+            if not isinstance(feat.get("value"), str):
+                raise fail(f"{where}.value", "expected the category value as a string")
+        else:
+            raise fail(f"{where}.kind", f"expected 'numeric' or 'onehot', found {kind!r}")
+
+
+def forward(model: Model, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact integer reference: ``(scores, classes)`` for a batch of inputs.
+
+    ``X`` is ``[n_examples, input_size]`` (or one vector) of integers in ``[0, L]``.
+    ``scores`` is ``int64 [n_examples, n_classes]``; ``classes`` is the lowest index among
+    the largest scores. Raises ValueError for inputs outside ``[0, L]`` or of the wrong shape.
+    """
+    X = np.asarray(X)
+    single = X.ndim == 1
+    if single:
+        X = X[None, :]
+    if X.ndim != 2 or X.shape[1] != model.input_size:
+        raise ValueError(f"expected inputs of shape [n, {model.input_size}], got {X.shape}")
+    if X.size and (X.min() < 0 or X.max() > model.levels):
+        raise ValueError(f"inputs must be integers in [0, {model.levels}]")
+    a = X.astype(np.int64)
+    for layer in model.layers:
+        z = a @ layer.weights.T + layer.bias
+        a = np.where(z >= 0, 1, -1).astype(np.int64) if layer.activation == "sign" else z
+    scores = a
+    classes = np.argmax(scores, axis=1)  # numpy returns the first (lowest) index on ties
+    if single:
+        return scores[0], classes[:1]
+    return scores, classes
+
+
+def accuracy(model: Model, X: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of examples whose predicted class index equals ``y`` (by ``forward``)."""
+    if len(y) == 0:
+        return float("nan")
+    _, pred = forward(model, X)
+    return float(np.mean(pred == np.asarray(y)))

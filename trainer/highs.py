@@ -1,0 +1,195 @@
+"""Solve a MipProblem with HiGHS through highspy directly (no modelling layer)."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainer.errors import SolverError
+from trainer.formulation import MipProblem
+
+STATUSES = ("optimal", "time_limit", "interrupted", "no_solution", "infeasible")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report while the solver runs: a new incumbent or a periodic heartbeat."""
+
+    time: float
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    new_incumbent: bool
+    solution: np.ndarray | None = None
+
+
+@dataclass
+class SolveResult:
+    solver: str
+    status: str  # one of STATUSES
+    solution: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    time: float
+    incumbents: list[Progress] = field(default_factory=list)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.solution is not None
+
+
+def new_highs() -> object:
+    """A ``highspy.Highs`` instance, without the banner its constructor prints on stdout."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def highs_version() -> str:
+    return f"highs {new_highs().version()}"  # type: ignore[attr-defined]
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) and abs(value) < 1e30 else None
+
+
+def solve_highs(
+    problem: MipProblem,
+    *,
+    time_limit: float = 60.0,
+    seed: int = 0,
+    threads: int = 1,
+    start: np.ndarray | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    heartbeat: float = 2.0,
+    log: bool = False,
+    options: dict[str, object] | None = None,
+) -> SolveResult:
+    """Minimise ``problem`` with HiGHS. ``start`` is a full starting solution (the caller
+    guarantees feasibility); ``on_progress`` receives every new incumbent, plus a
+    heartbeat every ``heartbeat`` seconds."""
+    try:
+        import highspy
+    except ImportError as exc:  # pragma: no cover - highspy is a core dependency
+        raise SolverError("highspy is not installed: pip install highspy") from exc
+
+    h = new_highs()
+    h.setOptionValue("output_flag", bool(log))
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("random_seed", int(seed))
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 1e-6)
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = problem.n_cols
+    lp.num_row_ = problem.n_rows
+    lp.col_cost_ = problem.cost
+    lp.offset_ = problem.offset
+    lp.col_lower_ = problem.col_lower
+    lp.col_upper_ = problem.col_upper
+    lp.row_lower_ = np.where(np.isinf(problem.row_lower), -highspy.kHighsInf, problem.row_lower)
+    lp.row_upper_ = np.where(np.isinf(problem.row_upper), highspy.kHighsInf, problem.row_upper)
+    A = problem.A
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    lp.a_matrix_.num_col_ = problem.n_cols
+    lp.a_matrix_.num_row_ = problem.n_rows
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+        for i in problem.integrality
+    ]
+    h.passModel(lp)
+
+    t0 = time.perf_counter()
+    incumbents: list[Progress] = []
+    last_beat = [0.0]
+
+    def improving(_e: object) -> None:
+        e = _e
+        out = e.data_out  # type: ignore[attr-defined]
+        sol = np.array(out.mip_solution, dtype=float)
+        p = Progress(
+            time=time.perf_counter() - t0,
+            objective=_finite(out.objective_function_value),
+            bound=_finite(out.mip_dual_bound),
+            gap=_finite(out.mip_gap),
+            new_incumbent=True,
+            solution=sol,
+        )
+        incumbents.append(p)
+        if on_progress is not None:
+            on_progress(p)
+
+    def interrupt(_e: object) -> None:
+        now = time.perf_counter() - t0
+        if on_progress is None or now - last_beat[0] < heartbeat:
+            return
+        last_beat[0] = now
+        out = _e.data_out  # type: ignore[attr-defined]
+        on_progress(
+            Progress(
+                time=now,
+                objective=_finite(out.mip_primal_bound),
+                bound=_finite(out.mip_dual_bound),
+                gap=_finite(out.mip_gap),
+                new_incumbent=False,
+            )
+        )
+
+    h.cbMipImprovingSolution.subscribe(improving)
+    h.cbMipInterrupt.subscribe(interrupt)
+
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.asarray(start, dtype=float))
+        sol.value_valid = True
+        h.setSolution(sol)
+
+    h.run()
+    elapsed = time.perf_counter() - t0
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    has_primal = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    solution = np.array(h.getSolution().col_value, dtype=float) if has_primal else None
+    MS = highspy.HighsModelStatus
+    if model_status == MS.kOptimal:
+        status = "optimal"
+    elif model_status == MS.kInfeasible:
+        status = "infeasible"
+    elif solution is None:
+        status = "no_solution"
+    elif model_status == MS.kInterrupt:
+        status = "interrupted"
+    else:
+        status = "time_limit"
+    return SolveResult(
+        solver=f"highs {h.version()}",
+        status=status,
+        solution=solution,
+        objective=_finite(info.objective_function_value) if solution is not None else None,
+        bound=_finite(info.mip_dual_bound),
+        gap=_finite(info.mip_gap) if solution is not None else None,
+        time=elapsed,
+        incumbents=incumbents,
+    )

@@ -1,0 +1,203 @@
+"""From raw feature values to the integer inputs ``x[i]`` in ``[0, L]`` (ARCHITECTURE.md 3).
+
+A feature description (the entries of ``input.features`` in a model file) is one of
+
+* ``{"name", "kind": "numeric", "min", "max", "missing"}``: the column ``name`` quantised by
+  :func:`quantise` over the training range ``[min, max]``; a missing value is replaced by
+  ``missing`` (the training median) first;
+* ``{"name": "col=value", "kind": "onehot", "source": "col", "value": "value"}``: ``L`` where
+  column ``source`` equals ``value`` (compared as canonical strings, see
+  :func:`category_strings`), else ``0``; a missing or unseen value gives ``0``.
+
+:func:`fit_features` derives these descriptions from a training frame, :func:`encode` applies
+them to any frame. Training, evaluation and the model file all go through these two.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trainer.errors import DataError
+
+
+def quantise(values: np.ndarray, lo: float, hi: float, levels: int) -> np.ndarray:
+    """Map raw values to integers in ``[0, L]`` (``L = levels``), exactly
+
+    ``x = clamp(floor((v - lo) * L / (hi - lo) + 1/2), 0, L)``
+
+    evaluated in float64 in that order: halves round up (``lo + (hi - lo) / (2 L)`` maps to 1),
+    values outside ``[lo, hi]`` clamp to 0 or ``L``, and a constant feature (``hi == lo``) maps
+    every value to 0. Returns ``uint8`` of the same shape. NaN is refused (impute first).
+    """
+    if not (isinstance(levels, (int, np.integer)) and 1 <= levels <= 255):
+        raise ValueError(f"levels must be an integer in [1, 255], got {levels!r}")
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
+        raise ValueError(f"need finite lo <= hi, got lo={lo!r}, hi={hi!r}")
+    v = np.asarray(values, dtype=np.float64)
+    if np.isnan(v).any():
+        raise ValueError("quantise: values contain NaN (impute missing values first)")
+    if hi == lo:
+        return np.zeros(v.shape, dtype=np.uint8)
+    x = np.floor((v - lo) * float(levels) / (hi - lo) + 0.5)
+    return np.clip(x, 0, levels).astype(np.uint8)
+
+
+def _number_string(value: float) -> str:
+    """Canonical text of a number: integral values without a fraction (``3.0`` -> ``"3"``)."""
+    if math.isfinite(value) and value == math.floor(value) and abs(value) < 2**53:
+        return str(int(value))
+    return repr(float(value))
+
+
+def category_strings(series: pd.Series) -> np.ndarray:
+    """The values of a column as canonical category strings (object array; None = missing).
+
+    Text stays as it is; numbers lose a zero fraction (``1``, ``1.0`` -> ``"1"``), so a code
+    read as int in one file and as float (because of a gap) in another compares equal;
+    booleans become ``"True"``/``"False"``.
+    """
+    missing = series.isna().to_numpy()
+    out = np.empty(len(series), dtype=object)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        vals = series.to_numpy(dtype=object)
+        out[:] = [None if m else str(bool(v)) for v, m in zip(vals, missing, strict=True)]
+    elif pd.api.types.is_integer_dtype(series.dtype) and not missing.any():
+        out[:] = series.astype(np.int64).astype(str).to_numpy(dtype=object)
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        cache: dict[float, str] = {}
+        for i, v in enumerate(vals):
+            if missing[i]:
+                out[i] = None
+            else:
+                text = cache.get(v)
+                if text is None:
+                    text = cache[v] = _number_string(v)
+                out[i] = text
+    else:
+        vals = series.to_numpy(dtype=object)
+        out[:] = [None if m else str(v) for v, m in zip(vals, missing, strict=True)]
+    return out
+
+
+def category_sort_key(value: str) -> tuple[int, float, str]:
+    """Order of category values: numeric-looking ones first, numerically; then the rest."""
+    try:
+        number = float(value)
+    except ValueError:
+        return (1, 0.0, value)
+    if math.isnan(number):
+        return (1, 0.0, value)
+    return (0, number, value)
+
+
+def is_categorical(series: pd.Series) -> bool:
+    """A column is categorical unless its dtype is numeric (booleans count as categorical)."""
+    return pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
+        series.dtype
+    )
+
+
+def fit_features(frame: pd.DataFrame, categorical: list[str] | None = None) -> list[dict]:
+    """Feature descriptions fitted on ``frame`` (the training data, without the target).
+
+    Columns in ``categorical``, and every column whose dtype is not numeric, give one one-hot
+    feature per distinct value (``name`` ``"col=value"``, ``value`` the canonical string, in
+    :func:`category_sort_key` order); missing values get no category (all-zero one-hot).
+    Every other column gives one numeric feature with the column's ``min``/``max`` and, as
+    ``missing``, its median (the value a missing entry is imputed with, here or later).
+    A column with no values at all gives no feature. Columns keep their order in ``frame``.
+    Raises DataError for an infinite value or a ``categorical`` name not in ``frame``.
+    """
+    categorical = list(categorical or [])
+    unknown = [c for c in categorical if c not in frame.columns]
+    if unknown:
+        raise DataError(
+            f"categorical column(s) {', '.join(map(repr, unknown))} not in the data; "
+            f"columns are: {', '.join(map(str, frame.columns))}"
+        )
+    features: list[dict[str, Any]] = []
+    for col in frame.columns:
+        series = frame[col]
+        name = str(col)
+        if col in categorical or is_categorical(series):
+            values = {v for v in category_strings(series) if v is not None}
+            for value in sorted(values, key=category_sort_key):
+                features.append(
+                    {"name": f"{name}={value}", "kind": "onehot", "source": name, "value": value}
+                )
+            continue
+        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        present = numbers[~np.isnan(numbers)]
+        if present.size == 0:
+            continue
+        if not np.isfinite(present).all():
+            raise DataError(f"column {name!r}: expected finite numbers, found an infinite value")
+        features.append(
+            {
+                "name": name,
+                "kind": "numeric",
+                "min": float(present.min()),
+                "max": float(present.max()),
+                "missing": float(np.median(present)),
+            }
+        )
+    return features
+
+
+def encode(
+    features: list[dict], levels: int, frame: pd.DataFrame, *, source: str = "data"
+) -> np.ndarray:
+    """Apply feature descriptions to a raw frame: ``uint8 [n, len(features)]`` in ``[0, L]``.
+
+    Numeric: missing values take the feature's ``missing`` value, then :func:`quantise`.
+    One-hot: ``L`` where the column equals ``value``, else 0 (missing or unseen values: 0).
+    Raises DataError (its message starts with ``source``, e.g. the file name) when a source
+    column is absent, a numeric column holds text, or a value is missing and the feature
+    records no imputed value.
+    """
+    n = len(frame)
+    X = np.zeros((n, len(features)), dtype=np.uint8)
+    columns = {str(c): c for c in frame.columns}
+    strings: dict[str, np.ndarray] = {}
+    for j, feat in enumerate(features):
+        kind = feat.get("kind")
+        col = feat.get("name") if kind == "numeric" else feat.get("source")
+        if col not in columns:
+            raise DataError(
+                f"{source}: no column {col!r} (needed by feature {feat.get('name')!r}); "
+                f"columns are: {', '.join(columns)}"
+            )
+        series = frame[columns[col]]
+        if kind == "numeric":
+            if is_categorical(series):
+                converted = pd.to_numeric(series, errors="coerce")
+                bad = converted.isna() & series.notna()
+                if bad.any():
+                    example = series[bad].iloc[0]
+                    raise DataError(
+                        f"{source}: column {col!r}: expected numbers, found {example!r}"
+                    )
+                series = converted
+            v = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            gaps = np.isnan(v)
+            if gaps.any():
+                if "missing" not in feat:
+                    raise DataError(
+                        f"{source}: column {col!r}: {int(gaps.sum())} missing value(s) and "
+                        "the feature records no imputed value ('missing')"
+                    )
+                v = np.where(gaps, float(feat["missing"]), v)
+            X[:, j] = quantise(v, feat["min"], feat["max"], levels)
+        elif kind == "onehot":
+            if col not in strings:
+                strings[col] = category_strings(series)
+            X[:, j] = np.where(strings[col] == feat["value"], levels, 0)
+        else:
+            raise DataError(f"{source}: feature {feat.get('name')!r}: unknown kind {kind!r}")
+    return X

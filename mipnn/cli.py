@@ -1,0 +1,311 @@
+"""The ``mipnn`` command line (ARCHITECTURE.md 7): thin commands over library functions.
+
+Every error a user can cause exits with status 2 and one line on stderr."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from trainer.errors import MipnnError
+
+DATASET_HELP = "built-in data set (see `mipnn datasets`)"
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn MipnnError (any user-caused problem) into click's one-line error, exit 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MipnnError as exc:
+            raise _Failure(str(exc)) from None
+
+    return wrapper
+
+
+class _Failure(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mipnn: error: {self.format_message()}", err=True)
+
+
+def _data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--data-dir", type=click.Path(path_type=Path, file_okay=False),
+        envvar="MIPNN_DATA_DIR", show_envvar=True,
+        help="directory holding the data set files (else a download cache is used)",
+    )(func)
+    func = click.option("--target", "target_col", metavar="COL",
+                        help="the CSV column holding the class")(func)
+    func = click.option("--csv", "csv_path", type=click.Path(path_type=Path),
+                        help="train on a CSV file (with --target)")(func)
+    func = click.option("--dataset", metavar="NAME", help=DATASET_HELP)(func)
+    return func
+
+
+def _check_source(dataset: str | None, csv_path: Path | None, target_col: str | None) -> None:
+    if dataset and csv_path:
+        raise MipnnError("give either --dataset or --csv, not both")
+    if csv_path is not None and not target_col:
+        raise MipnnError(f"--csv {csv_path} needs --target COL (the column holding the class)")
+    if target_col and csv_path is None:
+        raise MipnnError("--target goes with --csv")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mipnn")
+def main() -> None:
+    """Train integer-valued neural networks exactly with MIP, and deploy them as
+    bit-exact integer-only C."""
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
+              envvar="MIPNN_DATA_DIR", show_envvar=True)
+@user_errors
+def datasets(data_dir: Path | None) -> None:
+    """List the data sets that can be loaded, and from where."""
+    from trainer.data import available_datasets
+
+    for info in available_datasets(data_dir):
+        click.echo(f"{info['name']:<14} {info['description']}")
+        click.echo(f"{'':<14} source: {info['source']}")
+        if info.get("location"):
+            click.echo(f"{'':<14} read from: {info['location']}")
+    click.echo("CSV files: mipnn train --csv PATH --target COLUMN")
+
+
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip() != "")
+    except ValueError:
+        raise MipnnError(
+            f"--hidden {text!r}: expected layer sizes like 16 or 16,8 (0 for no hidden layer)"
+        ) from None
+    if sizes == (0,) or sizes == ():
+        return ()
+    if any(s < 1 for s in sizes):
+        raise MipnnError(f"--hidden {text!r}: layer sizes must be positive (0 alone: none)")
+    return sizes
+
+
+def _pct(value: float | None) -> str:
+    return "   -  " if value is None or value != value else f"{100 * value:5.1f}%"
+
+
+@main.command()
+@_data_options
+@click.option("--train-size", type=click.IntRange(min=2), metavar="N",
+              help="number of training examples (stratified sample); default: all")
+@click.option("--hidden", default="16", show_default=True,
+              help="hidden layer sizes, e.g. 16 or 16,8; 0 for none")
+@click.option("--bound", "-P", type=click.IntRange(1, 127), default=1, show_default=True,
+              help="weights and biases are integers in [-P, P]")
+@click.option("--objective", type=click.Choice(["sat_margin"]), default="sat_margin",
+              show_default=True)
+@click.option("--margin", type=click.IntRange(min=1), default=1, show_default=True,
+              help="sat_margin: required score margin")
+@click.option("--levels", type=click.IntRange(1, 255), default=255, show_default=True,
+              help="inputs are quantised to integers in [0, L]")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="solver time limit in seconds")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="data split and solver seed")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="model file to write (JSON)")
+@click.option("--quiet", "-q", is_flag=True, help="no progress lines")
+@user_errors
+def train(
+    dataset: str | None, csv_path: Path | None, target_col: str | None, data_dir: Path | None,
+    train_size: int | None, hidden: str, bound: int, objective: str, margin: int, levels: int,
+    time_limit: float, seed: int, threads: int, out: Path, quiet: bool,
+) -> None:
+    """Train a network with the MIP solver and write the model file."""
+    from trainer.data import load_dataset
+
+    from trainer.model import save_model
+    from trainer.train import TrainConfig
+    from trainer.train import train as run_train
+
+    _check_source(dataset, csv_path, target_col)
+    if dataset is None and csv_path is None:
+        dataset = "breast_cancer"
+    config = TrainConfig(
+        hidden=_parse_hidden(hidden), bound=bound, objective=objective, margin=margin,
+        time_limit=time_limit, seed=seed, threads=threads,
+    )
+    config.check()
+    ds = load_dataset(dataset, csv=csv_path, target=target_col, data_dir=data_dir,
+                      train_size=train_size, seed=seed, levels=levels)
+    for note in ds.notes:
+        click.echo(f"note: {note}", err=True)
+    shape = "-".join(str(s) for s in [ds.X_train.shape[1], *config.hidden, len(ds.classes)])
+    click.echo(
+        f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "
+        f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs, "
+        f"classes {', '.join(ds.classes)}"
+    )
+    click.echo(
+        f"train: {shape} network, weights in [-{bound}, {bound}], {objective}, "
+        f"time limit {time_limit:g} s, seed {seed}"
+    )
+    if not quiet:
+        click.echo(f"{'time':>8}  {'objective':>10}  {'bound':>8}  {'gap':>7}  "
+                   f"{'train':>6}  {'val':>6}")
+
+    def show(r: Any) -> None:
+        if quiet:
+            return
+        obj = "-" if r.objective is None else f"{r.objective:g}"
+        bnd = "-" if r.bound is None else f"{r.bound:g}"
+        gap = "-" if r.gap is None else f"{100 * r.gap:.1f}%"
+        mark = "*" if r.new_incumbent else " "
+        click.echo(
+            f"{r.time:7.1f}s {mark}{obj:>10}  {bnd:>8}  {gap:>7}  "
+            f"{_pct(r.train_accuracy)}  {_pct(r.val_accuracy)}"
+        )
+
+    result = run_train(ds, config, on_progress=show)
+    save_model(result.model, out)
+    s = result.solve
+    click.echo(
+        f"solver: {s.solver}, status {s.status}, objective {s.objective:g}, "
+        f"gap {'-' if s.gap is None else f'{100 * s.gap:.1f}%'}, {s.time:.1f} s "
+        f"(model built in {result.build_time:.3f} s)"
+    )
+    click.echo(
+        f"accuracy: train {_pct(result.train_accuracy)}  val {_pct(result.val_accuracy)}  "
+        f"test {_pct(result.test_accuracy)}"
+    )
+    click.echo(f"wrote {out}")
+
+
+def _load_for_model(model: Any, dataset: str | None, csv_path: Path | None,
+                    target_col: str | None, data_dir: Path | None) -> Any:
+    """The model's data, encoded with the model's own features and mapped to its classes."""
+    from trainer.data import load_dataset, load_from_provenance
+
+    provenance = dict(model.training.get("data") or {})
+    if dataset is None and csv_path is None:
+        if not provenance:
+            raise MipnnError(
+                "the model file records no training data set; pass --dataset or --csv"
+            )
+        ds = load_from_provenance(provenance, data_dir=data_dir, features=model.features)
+    else:
+        if model.features is None:
+            raise MipnnError("the model has no input.features, so raw data cannot be encoded")
+        ds = load_dataset(
+            dataset, csv=csv_path, target=target_col, data_dir=data_dir,
+            train_size=provenance.get("train_size"), seed=int(provenance.get("seed", 0)),
+            levels=model.levels, features=model.features,
+        )
+    # Map the data set's labels onto the model's classes, by label.
+    index = {label: k for k, label in enumerate(model.classes)}
+    unknown = [c for c in ds.classes if c not in index]
+    if unknown:
+        raise MipnnError(
+            f"data labels {unknown} are not classes of the model ({', '.join(model.classes)})"
+        )
+    remap = np.array([index[c] for c in ds.classes], dtype=np.int64)
+    for split in ("train", "val", "test"):
+        y = getattr(ds, f"y_{split}")
+        setattr(ds, f"y_{split}", remap[y] if len(y) else y)
+    return ds
+
+
+@main.command(name="eval")
+@click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=False))
+@_data_options
+@user_errors
+def eval_cmd(model_path: Path, dataset: str | None, csv_path: Path | None,
+             target_col: str | None, data_dir: Path | None) -> None:
+    """Accuracy of MODEL on its data splits, by the integer reference."""
+    from trainer.model import accuracy, load_model
+
+    _check_source(dataset, csv_path, target_col)
+    model = load_model(model_path)
+    ds = _load_for_model(model, dataset, csv_path, target_col, data_dir)
+    shape = "-".join(str(s) for s in model.shape)
+    click.echo(f"model: {model_path} ({model.name}, {shape}); data: {ds.name}")
+    for split in ("train", "val", "test"):
+        X, y = getattr(ds, f"X_{split}"), getattr(ds, f"y_{split}")
+        if len(y):
+            click.echo(f"{split:>5}: {_pct(accuracy(model, X, y))}  ({len(y)} examples)")
+
+
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="directory to write NAME.h and NAME.c into")
+@click.option("--name", help="C name prefix (default: the model's name)")
+@user_errors
+def export(model_path: Path, out: Path, name: str | None) -> None:
+    """Generate integer-only C (NAME.h, NAME.c) for MODEL."""
+    from codegen.export import export as run_export
+
+    for path in run_export(model_path, out, name):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--target", "targets", required=True, multiple=True,
+              help="host, cortex-m3, ... (repeat, or 'all' for every installed target)")
+@click.option("--vectors", type=click.IntRange(min=0), default=256, show_default=True,
+              help="how many test-split vectors to include (plus edge and random ones)")
+@click.option("--random", "n_random", type=click.IntRange(min=0), default=64, show_default=True,
+              help="how many random input vectors to add")
+@click.option("--build-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="where to build (default: a temporary directory)")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
+              envvar="MIPNN_DATA_DIR", show_envvar=True)
+@user_errors
+def firmware(model_path: Path, targets: tuple[str, ...], vectors: int, n_random: int,
+             build_dir: Path | None, data_dir: Path | None) -> None:
+    """Build MODEL for a target, run it, and compare every output with the reference."""
+    from mipnn.firmware import golden_vectors, list_targets, missing_tools, run_firmware
+    from trainer.model import load_model
+
+    model = load_model(model_path)
+    names: list[str] = []
+    for t in targets:
+        if t == "all":
+            names += [n for n in list_targets() if not missing_tools(n)]
+        else:
+            names.append(t)
+    test_X = None
+    if model.training.get("data") and vectors > 0:
+        try:
+            test_X = _load_for_model(model, None, None, None, data_dir).X_test
+        except MipnnError as exc:
+            click.echo(f"note: test split not available ({exc}); using edge and random "
+                       "vectors only", err=True)
+    X = golden_vectors(model, test_X, n_random=n_random, seed=0, limit=vectors)
+    failed = False
+    click.echo(f"{'target':<12} {'vectors':>7} {'mismatches':>10} {'flash B':>8} "
+               f"{'RAM B':>7}  verdict")
+    for t in dict.fromkeys(names):
+        report = run_firmware(model_path, t, X, workdir=build_dir)
+        verdict = "bit-exact" if report.ok else "MISMATCH"
+        click.echo(f"{t:<12} {report.n_vectors:>7} {len(report.mismatches):>10} "
+                   f"{report.flash_bytes:>8} {report.ram_bytes:>7}  {verdict}")
+        for line in report.describe_mismatches(limit=5):
+            click.echo(f"  {line}", err=True)
+        failed = failed or not report.ok
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,111 @@
+"""MIP training: the formulation, HiGHS, and agreement with the integer reference."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from trainer.errors import MipnnError
+from trainer.formulation import NetworkSpec, build_problem, mip_scores, zero_start
+from trainer.highs import solve_highs
+from trainer.model import forward
+from trainer.train import TrainConfig, check_mip_agrees, model_name, train
+
+
+def toy_dataset(n: int = 24, seed: int = 0, levels: int = 3) -> SimpleNamespace:
+    """A small separable problem: class 1 iff x0 + x1 > x2 + 1."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, levels + 1, (n, 4))
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 1).astype(np.int64)
+    return SimpleNamespace(
+        name="toy", classes=["no", "yes"], levels=levels, features=None,
+        X_train=X, y_train=y, X_val=X[:0], y_val=y[:0], X_test=X[:6], y_test=y[:6],
+        provenance={"dataset": "toy"},
+    )
+
+
+@pytest.mark.parametrize("hidden,bound", [((), 2), ((3,), 1), ((3, 2), 1)])
+def test_tiny_separable_solves_to_optimality_with_full_accuracy(hidden, bound):
+    # without a hidden layer, P = 2 is needed: margins of +/-1 on both outputs need a
+    # score gap of 2 between x0 + x1 - x2 = 1 and = 2
+    ds = toy_dataset()
+    result = train(ds, TrainConfig(hidden=hidden, bound=bound, time_limit=60, seed=0))
+    assert result.solve.status == "optimal"
+    assert result.solve.objective == pytest.approx(0.0)
+    assert result.train_accuracy == 1.0
+    # the accuracy the MIP's own variables imply equals forward's
+    assert result.mip_train_accuracy == result.train_accuracy
+    assert result.model.shape == [4, *hidden, 2]
+    for layer in result.model.layers:
+        assert np.abs(layer.weights).max() <= bound
+
+
+def test_mip_variables_equal_forward_on_a_time_limited_solution():
+    """On a problem the solver does not finish, the returned incumbent's hidden binaries
+    and output scores (the MIP's view) equal the integer reference exactly."""
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 16, (60, 6))
+    y = rng.integers(0, 3, 60)  # random labels: not separable
+    spec = NetworkSpec(n_inputs=6, hidden=(4,), n_classes=3, bound=2, levels=15)
+    problem = build_problem(spec, X, y)
+    res = solve_highs(problem, time_limit=3, seed=1, start=zero_start(problem))
+    assert res.solution is not None
+    assert res.status in ("optimal", "time_limit")
+    from trainer.formulation import network_from_solution
+    from trainer.model import Layer, Model
+
+    net = network_from_solution(problem, res.solution)
+    model = Model("m", ["a", "b", "c"], 6, 15, [
+        Layer(net[0][0], net[0][1], "sign"), Layer(net[1][0], net[1][1], "linear")])
+    assert check_mip_agrees(problem, res.solution, model, X)
+    scores, pred = forward(model, X)
+    mip_pred = np.argmax(mip_scores(problem, res.solution, X), axis=1)
+    assert np.array_equal(pred, mip_pred)
+    # the objective counts unsatisfied (example, class) pairs; each fully satisfied
+    # example is classified correctly, so accuracy >= 1 - objective / N is not guaranteed,
+    # but the number of fully satisfied examples is a lower bound of the correct ones
+    q = np.rint(problem.values(res.solution, "q"))
+    assert np.sum(q.all(axis=1)) <= np.sum(pred == y)
+    assert res.objective == pytest.approx(60 * 3 - q.sum())
+
+
+def test_zero_start_is_feasible_and_zero_columns_get_zero_weights():
+    X = np.array([[0, 3, 1], [0, 0, 2], [0, 1, 0]])
+    y = np.array([0, 1, 0])
+    spec = NetworkSpec(n_inputs=3, hidden=(2,), n_classes=2, bound=3, levels=3)
+    p = build_problem(spec, X, y)
+    v = zero_start(p)
+    act = p.A @ v
+    assert np.all(act >= p.row_lower - 1e-9) and np.all(act <= p.row_upper + 1e-9)
+    w0 = p.blocks["W0"].index()
+    assert np.all(p.col_lower[w0[:, 0]] == 0) and np.all(p.col_upper[w0[:, 0]] == 0)
+    assert np.all(p.col_upper[w0[:, 1]] == 3)
+    b0 = p.blocks["b0"].index()
+    assert np.all(p.col_upper[b0] == 9)  # first-layer bias scaled by L
+
+
+def test_problem_size_matches_the_paper_formulation():
+    rng = np.random.default_rng(0)
+    N, n, H, K = 50, 10, 16, 2
+    X = rng.integers(0, 256, (N, n))
+    y = rng.integers(0, K, N)
+    p = build_problem(NetworkSpec(n, (H,), K, 1, 255), X, y)
+    # columns: W0, b0, W1, b1, u (N*H), c (N*H*K), q (N*K)
+    assert p.n_cols == H * n + H + K * H + K + N * H + N * H * K + N * K
+    # rows: 2 sign rows per (n, j), 4 product rows per (n, k, j), 1 margin row per (n, k)
+    assert p.n_rows == 2 * N * H + 4 * N * H * K + N * K
+
+
+def test_bad_config_is_a_user_error():
+    with pytest.raises(MipnnError, match="objective"):
+        TrainConfig(objective="nope").check()
+    with pytest.raises(MipnnError, match="bound"):
+        TrainConfig(bound=0).check()
+
+
+def test_model_name_is_a_c_identifier():
+    assert model_name("my-data.csv") == "my_data"
+    assert model_name("2023 survey") == "m_2023_survey"
+    assert model_name("breast_cancer") == "breast_cancer"

@@ -1,0 +1,134 @@
+"""The command line, through click's CliRunner: the happy path and user errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from mipnn.cli import main
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def assert_user_error(result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.output
+    assert len(lines) == 1, lines
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "m.json"
+    result = run("train", "--dataset", "breast_cancer", "--train-size", "40", "--hidden", "3",
+                 "--bound", "1", "--time-limit", "5", "--seed", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_datasets_lists_the_built_in_sets():
+    result = run("datasets")
+    assert result.exit_code == 0
+    for name in ("breast_cancer", "heart", "adult"):
+        assert name in result.output
+
+
+def test_train_then_eval_report_the_same_accuracies(trained):
+    out, train_output = trained
+    model = json.loads(out.read_text())
+    acc = model["training"]["accuracy"]
+    assert model["training"]["status"] in ("optimal", "time_limit")
+    assert model["training"]["examples"]["train"] == 40
+    assert "accuracy: train" in train_output
+    result = run("eval", str(out))
+    assert result.exit_code == 0, result.output
+    for split in ("train", "val", "test"):
+        line = next(x for x in result.output.splitlines() if x.strip().startswith(f"{split}:"))
+        assert f"{100 * acc[split]:5.1f}%" in line
+        assert f"{100 * acc[split]:5.1f}%" in train_output
+
+
+def test_export_writes_header_and_source(trained, tmp_path):
+    out, _ = trained
+    result = run("export", str(out), "--out", str(tmp_path / "c"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "c" / "breast_cancer.h").exists()
+    assert (tmp_path / "c" / "breast_cancer.c").exists()
+
+
+def test_missing_model_file(tmp_path):
+    assert_user_error(run("eval", str(tmp_path / "nope.json")), "nope.json", "no such")
+    assert_user_error(run("export", str(tmp_path / "nope.json"), "--out", str(tmp_path)),
+                      "no such")
+
+
+def test_malformed_json(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert_user_error(run("eval", str(bad)), "bad.json", "not valid JSON")
+    assert_user_error(run("firmware", str(bad), "--target", "host"), "not valid JSON")
+
+
+def test_unknown_dataset(tmp_path):
+    assert_user_error(run("train", "--dataset", "nope", "--out", str(tmp_path / "m.json")),
+                      "nope")
+
+
+def test_csv_without_target_column(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
+    assert_user_error(
+        run("train", "--csv", str(csv), "--target", "class", "--out", str(tmp_path / "m.json")),
+        "class", "label")
+
+
+def test_csv_with_one_class_only(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,label\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n")
+    assert_user_error(
+        run("train", "--csv", str(csv), "--target", "label", "--out", str(tmp_path / "m.json")),
+        "class")
+
+
+def test_csv_needs_target_and_sources_exclude_each_other(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,label\n1,x\n2,y\n")
+    assert_user_error(run("train", "--csv", str(csv), "--out", str(tmp_path / "m.json")),
+                      "--target")
+    assert_user_error(run("train", "--csv", str(csv), "--target", "label", "--dataset", "heart",
+                          "--out", str(tmp_path / "m.json")), "either")
+
+
+def test_bad_hidden_option(tmp_path):
+    assert_user_error(run("train", "--hidden", "a,b", "--out", str(tmp_path / "m.json")),
+                      "--hidden")
+
+
+def test_unknown_firmware_target(trained):
+    out, _ = trained
+    assert_user_error(run("firmware", str(out), "--target", "z80"), "z80")
+
+
+def test_train_on_a_csv_file(tmp_path):
+    rows = ["size,colour,ok"]
+    for i in range(60):
+        colour = ["red", "green", "blue"][i % 3]
+        rows.append(f"{i % 17},{colour},{'yes' if (i % 17) > 8 else 'no'}")
+    csv = tmp_path / "my-data.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "m.json"
+    result = run("train", "--csv", str(csv), "--target", "ok", "--hidden", "0", "--bound", "2",
+                 "--time-limit", "5", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    model = json.loads(out.read_text())
+    assert model["name"] == "my_data"
+    assert sorted(model["classes"]) == ["no", "yes"]
+    names = [f["name"] for f in model["input"]["features"]]
+    assert "size" in names and "colour=red" in names
+    assert run("eval", str(out)).exit_code == 0

@@ -54,6 +54,16 @@ def _number_string(value: float) -> str:
     return repr(float(value))
 
 
+def _category_text(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return _number_string(float(value))
+    return str(value)
+
+
 def category_strings(series: pd.Series) -> np.ndarray:
     """The values of a column as canonical category strings (object array; None = missing).
 
@@ -61,28 +71,9 @@ def category_strings(series: pd.Series) -> np.ndarray:
     read as int in one file and as float (because of a gap) in another compares equal;
     booleans become ``"True"``/``"False"``.
     """
-    missing = series.isna().to_numpy()
-    out = np.empty(len(series), dtype=object)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        vals = series.to_numpy(dtype=object)
-        out[:] = [None if m else str(bool(v)) for v, m in zip(vals, missing, strict=True)]
-    elif pd.api.types.is_integer_dtype(series.dtype) and not missing.any():
-        out[:] = series.astype(np.int64).astype(str).to_numpy(dtype=object)
-    elif pd.api.types.is_numeric_dtype(series.dtype):
-        vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        cache: dict[float, str] = {}
-        for i, v in enumerate(vals):
-            if missing[i]:
-                out[i] = None
-            else:
-                text = cache.get(v)
-                if text is None:
-                    text = cache[v] = _number_string(v)
-                out[i] = text
-    else:
-        vals = series.to_numpy(dtype=object)
-        out[:] = [None if m else str(v) for v, m in zip(vals, missing, strict=True)]
-    return out
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    table = np.array([_category_text(u) for u in uniques] + [None], dtype=object)
+    return table[codes]  # code -1 (missing) picks the trailing None
 
 
 def category_sort_key(value: str) -> tuple[int, float, str]:
@@ -164,7 +155,7 @@ def encode(
     n = len(frame)
     X = np.zeros((n, len(features)), dtype=np.uint8)
     columns = {str(c): c for c in frame.columns}
-    strings: dict[str, np.ndarray] = {}
+    codes: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
     for j, feat in enumerate(features):
         kind = feat.get("kind")
         col = feat.get("name") if kind == "numeric" else feat.get("source")
@@ -195,9 +186,12 @@ def encode(
                 v = np.where(gaps, float(feat["missing"]), v)
             X[:, j] = quantise(v, feat["min"], feat["max"], levels)
         elif kind == "onehot":
-            if col not in strings:
-                strings[col] = category_strings(series)
-            X[:, j] = np.where(strings[col] == feat["value"], levels, 0)
+            if col not in codes:
+                col_codes, uniques = pd.factorize(category_strings(series), use_na_sentinel=True)
+                codes[col] = (col_codes, {str(u): k for k, u in enumerate(uniques)})
+            col_codes, lookup = codes[col]
+            if feat.get("value") in lookup:
+                X[:, j] = np.where(col_codes == lookup[feat["value"]], levels, 0)
         else:
             raise DataError(f"{source}: feature {feat.get('name')!r}: unknown kind {kind!r}")
     return X

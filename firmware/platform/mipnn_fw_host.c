@@ -1,0 +1,24 @@
+/* Host platform: the harness is an ordinary program writing to stdout. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mipnn_fw_platform.h"
+
+void mipnn_fw_init(void)
+{
+}
+
+void mipnn_fw_write(const char *buf, unsigned len)
+{
+    if (fwrite(buf, 1u, len, stdout) != len) {
+        exit(4);
+    }
+}
+
+void mipnn_fw_exit(int code)
+{
+    if (fflush(stdout) != 0) {
+        exit(4);
+    }
+    exit(code);
+}

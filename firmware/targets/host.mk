@@ -1,0 +1,14 @@
+# host: native gcc; the harness is an ordinary program printing to stdout.
+# UBSan aborts on any signed overflow, so an accumulator that is too narrow fails loudly.
+TOOLS          := gcc size nm
+APT_PACKAGES   := gcc make binutils
+CC             := gcc
+SIZE           := size
+NM             := nm
+OPT            := -O2
+TARGET_CFLAGS  := -fsanitize=undefined -fno-sanitize-recover=undefined
+LDSCRIPT       :=
+TARGET_LDFLAGS := -fsanitize=undefined
+TARGET_LIBS    :=
+PLATFORM_SRCS  := $(FW_DIR)/platform/mipnn_fw_host.c
+RUN             = $(IMAGE)

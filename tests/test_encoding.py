@@ -1,0 +1,209 @@
+"""Raw values to integer inputs (ARCHITECTURE.md 3): quantise, fit_features, encode."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trainer.encoding import category_strings, encode, fit_features, quantise
+from trainer.errors import DataError
+from trainer.model import Layer, Model
+
+# --------------------------------------------------------------------------- quantise
+
+
+def test_quantise_exact_at_lo_and_hi():
+    x = quantise(np.array([2.0, 7.0]), 2.0, 7.0, 255)
+    assert x.tolist() == [0, 255]
+    assert x.dtype == np.uint8
+
+
+def test_quantise_half_rounds_up():
+    # (v - lo) * L / (hi - lo) = 0.5, 1.5, 2.5 exactly: floor(x + 1/2) rounds each up
+    assert quantise(np.array([1.0, 3.0, 5.0]), 0.0, 8.0, 4).tolist() == [1, 2, 3]
+    assert quantise(np.array([1.0]), 0.0, 2.0, 1).tolist() == [1]
+    # just below a half rounds down
+    assert quantise(np.array([0.999, 2.999]), 0.0, 8.0, 4).tolist() == [0, 1]
+
+
+def test_quantise_clamps_outside_the_range():
+    x = quantise(np.array([-100.0, -0.1, 10.1, 1e300, -np.inf, np.inf]), 0.0, 10.0, 15)
+    assert x.tolist() == [0, 0, 15, 15, 0, 15]
+
+
+def test_quantise_constant_feature_maps_to_zero():
+    assert quantise(np.array([3.0, 4.0, -1.0]), 3.0, 3.0, 255).tolist() == [0, 0, 0]
+
+
+def test_quantise_identity_on_byte_range():
+    v = np.arange(256, dtype=float)
+    assert quantise(v, 0, 255, 255).tolist() == list(range(256))
+
+
+def test_quantise_formula_matches_the_contract():
+    v = np.array([0.3, 1.7, 2.2, 9.99])
+    lo, hi, L = 0.1, 9.9, 100
+    expected = [min(max(int(np.floor((x - lo) * L / (hi - lo) + 0.5)), 0), L) for x in v]
+    assert quantise(v, lo, hi, L).tolist() == expected
+
+
+@pytest.mark.parametrize("levels", [0, 256, -1])
+def test_quantise_refuses_bad_levels(levels):
+    with pytest.raises(ValueError, match="levels"):
+        quantise(np.array([1.0]), 0, 1, levels)
+
+
+def test_quantise_refuses_nan_and_bad_range():
+    with pytest.raises(ValueError, match="NaN"):
+        quantise(np.array([np.nan]), 0, 1, 255)
+    with pytest.raises(ValueError, match="lo <= hi"):
+        quantise(np.array([1.0]), 2, 1, 255)
+
+
+@given(
+    st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=30),
+    st.floats(-1e3, 1e3),
+    st.floats(1e-3, 1e3),
+    st.integers(1, 255),
+)
+def test_quantise_is_bounded_and_monotone(values, lo, width, levels):
+    v = np.sort(np.array(values))
+    x = quantise(v, lo, lo + width, levels)
+    assert x.min() >= 0 and x.max() <= levels
+    assert np.all(np.diff(x.astype(int)) >= 0)
+
+
+# --------------------------------------------------------------------------- fit_features
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "age": [30.0, 50.0, np.nan, 40.0],
+            "colour": ["red", None, "blue", "red"],
+            "code": [10, 2, 1, 2],
+            "flag": [True, False, True, True],
+        }
+    )
+
+
+def test_fit_features_numeric_and_categorical():
+    feats = fit_features(_frame(), categorical=["code"])
+    assert feats[0] == {"name": "age", "kind": "numeric", "min": 30.0, "max": 50.0, "missing": 40.0}
+    names = [f["name"] for f in feats]
+    # columns keep their order; categories sorted, numeric-looking ones numerically
+    assert names == [
+        "age",
+        "colour=blue",
+        "colour=red",
+        "code=1",
+        "code=2",
+        "code=10",
+        "flag=False",
+        "flag=True",
+    ]
+    assert feats[1] == {
+        "name": "colour=blue",
+        "kind": "onehot",
+        "source": "colour",
+        "value": "blue",
+    }
+
+
+def test_fit_features_without_categorical_treats_int_as_numeric():
+    feats = fit_features(_frame())
+    assert [f["kind"] for f in feats if f.get("source", f["name"]) == "code"] == ["numeric"]
+
+
+def test_fit_features_mixed_sort_order():
+    frame = pd.DataFrame({"c": ["b", "10", "a", "9", "-1.5"]})
+    assert [f["value"] for f in fit_features(frame)] == ["-1.5", "9", "10", "a", "b"]
+
+
+def test_fit_features_skips_empty_column_and_checks_names():
+    frame = pd.DataFrame({"a": [1.0, 2.0], "empty": [np.nan, np.nan]})
+    assert [f["name"] for f in fit_features(frame)] == ["a"]
+    with pytest.raises(DataError, match="'nope'"):
+        fit_features(frame, categorical=["nope"])
+
+
+def test_fit_features_refuses_infinite_values():
+    with pytest.raises(DataError, match="'a'.*infinite"):
+        fit_features(pd.DataFrame({"a": [1.0, np.inf]}))
+
+
+def test_float_and_int_codes_are_the_same_category():
+    assert category_strings(pd.Series([1.0, 2.0, np.nan])).tolist() == ["1", "2", None]
+    assert category_strings(pd.Series([1, 2])).tolist() == ["1", "2"]
+    assert category_strings(pd.Series([0.5])).tolist() == ["0.5"]
+
+
+# --------------------------------------------------------------------------- encode
+
+
+def test_encode_round_trip():
+    frame = _frame()
+    feats = fit_features(frame, categorical=["code"])
+    X = encode(feats, 255, frame)
+    assert X.dtype == np.uint8 and X.shape == (4, len(feats))
+    assert X[:, 0].tolist() == [0, 255, 128, 128]  # NaN -> median 40 -> 127.5 -> 128
+    colour = X[:, 1:3]
+    assert colour.tolist() == [[0, 255], [0, 0], [255, 0], [0, 255]]  # None -> all zeros
+    # each category column sums to L per row where the value is present
+    assert (X[:, 3:6].sum(axis=1) == 255).all() and (X[:, 6:8].sum(axis=1) == 255).all()
+    # the features survive JSON and pass the model file's validation
+    again = json.loads(json.dumps(feats))
+    assert np.array_equal(encode(again, 255, frame), X)
+    n = len(feats)
+    Model(
+        name="t",
+        classes=["a", "b"],
+        input_size=n,
+        levels=255,
+        layers=[Layer(np.zeros((2, n), dtype=np.int64), np.zeros(2, dtype=np.int64), "linear")],
+        features=again,
+    ).validate()
+
+
+def test_encode_new_data_unseen_and_missing():
+    feats = fit_features(_frame(), categorical=["code"])
+    new = pd.DataFrame(
+        {
+            "flag": [False, None],
+            "code": [2.0, np.nan],  # float now (a gap): still category "2"
+            "colour": ["green", "blue"],  # green unseen -> zeros
+            "age": [np.nan, 60.0],
+        }
+    )
+    X = encode(feats, 15, new)
+    assert X[0].tolist() == [8, 0, 0, 0, 15, 0, 15, 0]  # age 40 -> 7.5 -> 8 of 15
+    assert X[1].tolist() == [15, 15, 0, 0, 0, 0, 0, 0]
+
+
+def test_encode_constant_feature():
+    feats = fit_features(pd.DataFrame({"c": [5.0, 5.0]}))
+    assert encode(feats, 255, pd.DataFrame({"c": [5.0, 6.0, 4.0]})).tolist() == [[0], [0], [0]]
+
+
+def test_encode_missing_column_names_it():
+    feats = fit_features(_frame())
+    with pytest.raises(DataError, match=r"new\.csv: no column 'colour'"):
+        encode(feats, 255, _frame().drop(columns=["colour"]), source="new.csv")
+
+
+def test_encode_text_in_numeric_column():
+    feats = [{"name": "a", "kind": "numeric", "min": 0.0, "max": 1.0}]
+    with pytest.raises(DataError, match="'a': expected numbers, found 'x'"):
+        encode(feats, 255, pd.DataFrame({"a": ["0.5", "x"]}))
+    assert encode(feats, 255, pd.DataFrame({"a": ["0.5", "1"]})).tolist() == [[128], [255]]
+
+
+def test_encode_missing_value_without_imputation():
+    feats = [{"name": "a", "kind": "numeric", "min": 0.0, "max": 1.0}]
+    with pytest.raises(DataError, match="'a': 1 missing value"):
+        encode(feats, 255, pd.DataFrame({"a": [0.5, np.nan]}))

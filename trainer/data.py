@@ -372,7 +372,7 @@ def _adult_frame(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
             names=list(ADULT_COLUMNS),
             skipinitialspace=True,
             keep_default_na=False,
-            na_values=[],
+            na_values=[""],  # only a missing field is missing; "?" is a category
             comment="|",  # the original first line of adult.test, if still there
             skip_blank_lines=True,
         )

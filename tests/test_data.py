@@ -113,6 +113,8 @@ def test_unknown_name_and_both_sources(no_env, tmp_path):
         load_dataset("iris")
     with pytest.raises(DataError, match="not both"):
         load_dataset("heart", csv=tmp_path / "x.csv", target="y")
+    with pytest.raises(DataError, match="only applies to a CSV"):
+        load_dataset("heart", target="y")
 
 
 def test_data_dir_without_the_files(tmp_path, no_env):

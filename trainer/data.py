@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv as csvlib
 import hashlib
+import http.client
 import io
 import os
 import urllib.error
@@ -210,7 +211,7 @@ def _not_found(loc: _Location, what: str) -> DataError:
 
 def _fetch(url: str) -> bytes:
     """The bytes at ``url`` (the one network access; tests replace it)."""
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (fixed https URLs)
+    with urllib.request.urlopen(url, timeout=60) as response:
         return response.read()
 
 
@@ -225,7 +226,7 @@ def _download(
     """
     try:
         data = _fetch(url)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise DataError(
             f"could not download {url} ({reason}); pass --data-dir DIR or set MIPNN_DATA_DIR "
@@ -233,9 +234,15 @@ def _download(
         ) from None
     if dest.name == "adult.test" and data.startswith(b"|"):
         data = data.split(b"\n", 1)[1] if b"\n" in data else b""
-    dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    part.write_bytes(data)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(data)
+    except OSError as exc:
+        raise DataError(
+            f"{dest.parent}: cannot write the downloaded {dest.name} ({exc.strerror}); pass "
+            "--data-dir DIR or set MIPNN_DATA_DIR"
+        ) from None
     try:
         expected = SHA256.get(dest.name)
         if expected is not None:
@@ -268,6 +275,9 @@ def _read_breast_cancer(loc: _Location, notes: list[str]) -> _Raw:
 
 
 def _read_heart(loc: _Location, notes: list[str]) -> _Raw:
+    """``heart.csv`` (the 14-column form) if present, else the UCI original
+    ``processed.cleveland.data`` (downloaded into the cache when allowed), kept in its own
+    codes (cp 1-4, slope 1-3, thal 3/6/7) with target ``num > 0``."""
     csv_path = loc.directory / "heart.csv"
     uci_path = loc.directory / "processed.cleveland.data"
     if csv_path.is_file():
@@ -539,7 +549,7 @@ def _label_indices(labels: np.ndarray, classes: list[str], where: str) -> np.nda
         ) from None
 
 
-def _data_notes(features: list[dict], frames: list[pd.DataFrame], where: str) -> list[str]:
+def _data_notes(features: list[dict], frames: list[pd.DataFrame]) -> list[str]:
     """Missing values and unseen category values in the columns the features use."""
     notes: list[str] = []
     seen: set[str] = set()
@@ -600,6 +610,8 @@ def load_dataset(
     """
     if name is not None and csv is not None:
         raise DataError("give either a data set name or a CSV file (--csv), not both")
+    if csv is None and target is not None:
+        raise DataError(f"a target column ({target!r}) only applies to a CSV file (--csv)")
     if not isinstance(levels, int) or isinstance(levels, bool) or not 1 <= levels <= 255:
         raise DataError(f"levels: expected an integer in [1, 255], found {levels!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
@@ -652,7 +664,7 @@ def load_dataset(
             raise DataError(f"{where}: no usable feature columns")
     else:
         features = [dict(f) for f in features]
-    notes.extend(_data_notes(features, [pool_frame, test_frame], where))
+    notes.extend(_data_notes(features, [pool_frame, test_frame]))
     X_pool = encode(features, levels, pool_frame, source=where)
     X_test = encode(features, levels, test_frame, source=where)
 

@@ -288,7 +288,9 @@ def render(
     context = {
         "name": cname,
         "NAME": cname.upper(),
-        "banner": banner_lines(model_sha256, f"Integer-only C for model {_comment_text(model.name)}."),
+        "banner": banner_lines(
+            model_sha256, f"Integer-only C for model {_comment_text(model.name)}."
+        ),
         "model_name": _comment_text(model.name),
         "shape": "-".join(str(n) for n in model.shape),
         "n_inputs": model.input_size,

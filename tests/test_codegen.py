@@ -1,0 +1,334 @@
+"""Code generation: names, range analysis, banner, and C that compiles under strict flags."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import codegen
+from codegen.export import (
+    INT32_MAX,
+    CodegenError,
+    analyse_ranges,
+    check_c_name,
+    export,
+    mipnn_version,
+    render,
+    render_vectors,
+)
+from trainer.model import Layer, Model, file_sha256, save_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+STRICT = [
+    "-std=c99",
+    "-Wall",
+    "-Wextra",
+    "-Wconversion",
+    "-Wsign-conversion",
+    "-Werror",
+    "-pedantic",
+]
+
+
+def make_model(
+    shape: list[int],
+    levels: int = 255,
+    seed: int = 0,
+    w_max: int = 3,
+    b_max: int = 100,
+    name: str = "net",
+) -> Model:
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
+        b = rng.integers(-b_max, b_max, size=shape[k + 1], endpoint=True)
+        layers.append(Layer(w, b, "sign" if k < len(shape) - 2 else "linear"))
+    return Model(
+        name=name,
+        classes=[f"class{i}" for i in range(shape[-1])],
+        input_size=shape[0],
+        levels=levels,
+        layers=layers,
+    )
+
+
+def big_bias_model() -> Model:
+    """Hidden biases near +/-2**31 (int64 accumulator) and output scores near INT32_MAX."""
+    m = make_model([20, 6, 3], levels=255, seed=3, w_max=127, b_max=10)
+    hidden = m.layers[0]
+    bias = np.array([2**31 - 1, -(2**31 - 1), 5, -5, 2**31 - 1, 0])
+    out = m.layers[1]
+    out_bias = np.array([INT32_MAX - int(np.abs(out.weights[0]).sum()), 0, -(2**30)])
+    m.layers = [Layer(hidden.weights, bias, "sign"), Layer(out.weights, out_bias, "linear")]
+    return m
+
+
+MODELS = {
+    "30-8-2": lambda: make_model([30, 8, 2]),
+    "1-2-no-hidden-L1": lambda: make_model([1, 2], levels=1),
+    "300-64-64-64-10": lambda: make_model([300, 64, 64, 64, 10], w_max=127, b_max=5000),
+    "big-bias": big_bias_model,
+}
+
+
+def compile_c(files: dict[str, str], directory: Path, cc: str, extra: list[str]) -> Path:
+    for fname, text in files.items():
+        (directory / fname).write_text(text, encoding="utf-8")
+    src = next(directory / f for f in files if f.endswith(".c"))
+    obj = directory / (src.stem + f"-{Path(cc).name}.o")
+    proc = subprocess.run(
+        [cc, *STRICT, *extra, "-c", str(src), "-o", str(obj)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return obj
+
+
+def test_packages_resolve_inside_the_repository():
+    # PyPI has unrelated packages named codegen/trainer (ARCHITECTURE.md 1).
+    assert Path(codegen.__file__).resolve().is_relative_to(REPO)
+
+
+def test_render_gives_header_and_source_with_the_contract_api():
+    files = render(make_model([30, 8, 2], name="heart"))
+    assert set(files) == {"heart.h", "heart.c"}
+    header = files["heart.h"]
+    assert (
+        "int heart_predict(const uint8_t x[HEART_N_INPUTS], int32_t scores[HEART_N_CLASSES]);"
+        in header
+    )
+    assert "#define HEART_N_INPUTS 30\n" in header
+    assert "#define HEART_N_CLASSES 2\n" in header
+    assert "#define HEART_INPUT_LEVELS 255\n" in header
+    assert "#include <stdint.h>" in header
+    assert 'extern "C"' in header  # usable from an Arduino sketch (C++)
+    assert '#include "heart.h"' in files["heart.c"]
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_generated_c_compiles_with_strict_flags(key, tmp_path):
+    files = render(MODELS[key]())
+    obj = compile_c(files, tmp_path, "gcc", ["-O2"])
+    # No libc calls, nothing writable: re-entrant, tables in read-only data.
+    undefined = subprocess.run(["nm", "-u", str(obj)], capture_output=True, text=True)
+    assert undefined.stdout.strip() == ""
+    sections = subprocess.run(["size", "-A", str(obj)], capture_output=True, text=True).stdout
+    for section in (".data", ".bss"):
+        match = re.search(rf"^{re.escape(section)}\s+(\d+)", sections, re.M)
+        assert match is None or int(match.group(1)) == 0, sections
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_generated_c_compiles_for_cortex_m_without_libc(key, tmp_path):
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc not installed (the firmware tests require it)")
+    files = render(MODELS[key]())
+    obj = compile_c(
+        files,
+        tmp_path,
+        "arm-none-eabi-gcc",
+        ["-mcpu=cortex-m0", "-mthumb", "-Os", "-ffreestanding"],
+    )
+    undefined = subprocess.run(
+        ["arm-none-eabi-nm", "-u", str(obj)], capture_output=True, text=True
+    ).stdout.split()
+    # Only libgcc helpers (64-bit arithmetic on a 32-bit core), never libc.
+    assert all(sym.startswith("__aeabi_") for sym in undefined[1::2]), undefined
+
+
+def test_avr_branch_compiles_with_progmem(tmp_path):
+    """The ``__AVR__`` branch, checked with a stand-in for <avr/pgmspace.h>."""
+    stub = tmp_path / "stub" / "avr"
+    stub.mkdir(parents=True)
+    (stub / "pgmspace.h").write_text(
+        "#include <stdint.h>\n"
+        '#define PROGMEM __attribute__((section(".progmem.data")))\n'
+        "#define pgm_read_byte(p) (*(const uint8_t *)(p))\n"
+        "#define pgm_read_word(p) (*(const uint16_t *)(p))\n"
+        "#define pgm_read_dword(p) (*(const uint32_t *)(p))\n"
+    )
+    model = big_bias_model()
+    files = render(model)
+    files["mipnn_fw_vectors.h"] = render_vectors(model, np.zeros((2, 20), dtype=np.uint8))
+    files["use_vectors.c"] = (
+        '#include "mipnn_fw_vectors.h"\n'
+        "int first(void);\n"
+        "int first(void) { return MIPNN_FW_RD_U8(&mipnn_fw_vectors[1][3]); }\n"
+    )
+    for fname, text in files.items():
+        (tmp_path / fname).write_text(text)
+    for src in ("net.c", "use_vectors.c"):
+        proc = subprocess.run(
+            ["gcc", *STRICT, "-D__AVR__", f"-I{tmp_path / 'stub'}", "-c", src, "-o", "/dev/null"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert "net_w0[6 * 20] NET_ROM" in files["net.c"]
+
+
+def test_header_compiles_as_cpp(tmp_path):
+    cxx = shutil.which("g++") or shutil.which("arm-none-eabi-g++")
+    if cxx is None:
+        pytest.skip("no C++ compiler installed")
+    files = render(make_model([4, 3, 2]))
+    for fname, text in files.items():
+        (tmp_path / fname).write_text(text)
+    (tmp_path / "sketch.cpp").write_text(
+        '#include "net.h"\nint use(const uint8_t *x) { return net_predict(x, 0); }\n'
+    )
+    proc = subprocess.run(
+        [cxx, "-Wall", "-Wextra", "-Werror", "-c", "sketch.cpp", "-o", "/dev/null"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_no_floating_point_in_generated_c(key):
+    for text in render(MODELS[key]()).values():
+        assert not re.search(r"\b(float|double)\b", text)
+
+
+def test_banner_records_version_and_model_sha256(tmp_path):
+    path = save_model(make_model([5, 3, 2], name="demo"), tmp_path / "demo.json")
+    written = export(path, tmp_path / "out")
+    assert [p.name for p in written] == ["demo.h", "demo.c"]
+    sha = file_sha256(path)
+    for p in written:
+        head = p.read_text().splitlines()[:5]
+        banner = "\n".join(head)
+        assert f"sha256 {sha}" in banner
+        assert f"mipnn {mipnn_version()}" in banner
+        assert "Do not edit" in banner
+    in_memory = render(make_model([5, 3, 2]))
+    assert all("in-memory model" in text[:300] for text in in_memory.values())
+
+
+def test_export_with_name_and_into_new_directory(tmp_path):
+    path = save_model(make_model([5, 3, 2], name="heart-disease"), tmp_path / "m.json")
+    written = export(path, tmp_path / "a" / "b", name="heart")
+    assert sorted(p.name for p in written) == ["heart.c", "heart.h"]
+    assert all(p.exists() for p in written)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("int", "C keyword"),
+        ("while", "C keyword"),
+        ("bool", "C keyword"),
+        ("3net", "not a C identifier"),
+        ("my-net", "not a C identifier"),
+        ("", "not a C identifier"),
+        ("na\u00efve", "not a C identifier"),
+        ("__x", "reserved"),
+        ("_Net", "reserved"),
+    ],
+)
+def test_bad_c_names_are_refused(name, message):
+    with pytest.raises(CodegenError, match=message):
+        render(make_model([3, 2]), name=name)
+
+
+def test_model_name_is_not_sanitised_silently():
+    model = make_model([3, 2], name="heart-disease")
+    with pytest.raises(CodegenError, match="--name") as info:
+        render(model)
+    assert "heart_disease" in str(info.value)  # a suggestion, not a silent rename
+    assert set(render(model, name="heart_disease")) == {"heart_disease.h", "heart_disease.c"}
+    assert check_c_name("net_2") == "net_2"
+
+
+def test_output_scores_must_fit_int32():
+    model = make_model([4, 3, 2], w_max=5)
+    out = model.layers[-1]
+    weights = np.abs(out.weights) + 1  # all positive
+    bias = np.array([2**31 - 1, 0])
+    model.layers[-1] = Layer(weights, bias, "linear")
+    with pytest.raises(CodegenError) as info:
+        render(model)
+    message = str(info.value)
+    assert "layer 1" in message and "neuron 0" in message and "class0" in message
+    assert f"{2**31 - 1 + int(weights[0].sum())}" in message and "int32_t" in message
+
+
+def test_output_scores_below_int32_min_are_refused():
+    model = make_model([4, 2], levels=255, w_max=5)
+    weights = -np.ones((2, 4), dtype=np.int64)
+    model.layers = [Layer(weights, np.array([0, -(2**31 - 1)]), "linear")]
+    with pytest.raises(CodegenError, match=r"neuron 1 .*\[-2147484667, -2147483647\]"):
+        render(model)
+
+
+def test_scores_exactly_at_int32_limits_are_accepted():
+    model = make_model([4, 3, 2], w_max=5)
+    out = model.layers[-1]
+    s = np.abs(out.weights).sum(axis=1)
+    bias = np.array([INT32_MAX - int(s[0]), -INT32_MAX - 1 + int(s[1])])
+    model.layers[-1] = Layer(out.weights, bias, "linear")
+    plans = analyse_ranges(model)
+    assert plans[-1].z_max[0] == INT32_MAX
+    assert plans[-1].z_min[1] == -(2**31)
+    assert plans[-1].acc_type == "int64_t"  # |b| + sum|w| exceeds int32 for the partial sums
+    render(model)
+
+
+def _single_layer(weights: list[list[int]], bias: list[int], levels: int) -> Model:
+    return Model(
+        name="one",
+        classes=[str(k) for k in range(len(weights))],
+        input_size=len(weights[0]),
+        levels=levels,
+        layers=[Layer(np.array(weights), np.array(bias), "linear")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("weights", "bias", "levels", "acc", "bias_type"),
+    [
+        # 127*255 = 32385; + 382 = 32767: still int16
+        ([[127], [0]], [382, 0], 255, "int16_t", "int16_t"),
+        ([[127], [0]], [383, 0], 255, "int32_t", "int16_t"),
+        ([[-127], [0]], [-382, 0], 255, "int16_t", "int16_t"),
+        ([[1], [1]], [127, -128], 1, "int16_t", "int8_t"),
+        ([[1], [1]], [128, 0], 1, "int16_t", "int16_t"),
+        ([[1], [1]], [32768, 0], 1, "int32_t", "int32_t"),
+        ([[1], [0]], [2**31 - 2, 0], 1, "int32_t", "int32_t"),
+        ([[1], [0]], [-(2**31 - 1), 0], 1, "int64_t", "int32_t"),
+    ],
+)
+def test_accumulator_and_bias_types(weights, bias, levels, acc, bias_type):
+    plan = analyse_ranges(_single_layer(weights, bias, levels))[0]
+    assert (plan.acc_type, plan.bias_type) == (acc, bias_type)
+
+
+def test_hidden_layers_use_sign_inputs_for_the_bound():
+    model = make_model([10, 4, 2], levels=200, w_max=127, b_max=0)
+    plans = analyse_ranges(model)
+    assert plans[0].input_max_abs == 200 and plans[1].input_max_abs == 1
+    w1 = np.abs(model.layers[1].weights).sum(axis=1)
+    assert plans[1].acc_bound == int(w1.max())
+    assert plans[1].z_max == tuple(int(v) for v in w1)
+
+
+def test_render_vectors_validates_shape_and_range():
+    model = make_model([3, 2], levels=7)
+    text = render_vectors(model, np.array([[0, 7, 1]]))
+    assert "#define MIPNN_FW_N_VECTORS 1" in text and "#define MIPNN_FW_PREDICT net_predict" in text
+    with pytest.raises(CodegenError, match="shape"):
+        render_vectors(model, np.zeros((2, 4), dtype=np.uint8))
+    with pytest.raises(CodegenError, match=r"\[0, 7\]"):
+        render_vectors(model, np.array([[0, 8, 1]]))

@@ -1,0 +1,391 @@
+"""Firmware: the generated C, built with the harness, matches ``forward`` bit for bit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import require_tools
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mipnn.firmware import (
+    SENTINEL,
+    FirmwareError,
+    Mismatch,
+    firmware_dir,
+    golden_vectors,
+    list_targets,
+    missing_tools,
+    parse_output,
+    run_firmware,
+    target_info,
+)
+from trainer.model import Layer, Model, forward, save_model
+
+INT32_MAX = 2**31 - 1
+
+
+def make_model(
+    shape: list[int],
+    levels: int = 255,
+    seed: int = 0,
+    w_max: int = 3,
+    b_max: int = 100,
+    name: str = "net",
+) -> Model:
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
+        b = rng.integers(-b_max, b_max, size=shape[k + 1], endpoint=True)
+        layers.append(Layer(w, b, "sign" if k < len(shape) - 2 else "linear"))
+    return Model(
+        name=name,
+        classes=[f"class{i}" for i in range(shape[-1])],
+        input_size=shape[0],
+        levels=levels,
+        layers=layers,
+    )
+
+
+def extreme_model() -> Model:
+    """int64 accumulators in the hidden layer, scores reaching INT32_MAX and INT32_MIN,
+    and two identical output rows (ties: the lowest index must win)."""
+    m = make_model([12, 5, 4], levels=255, seed=7, w_max=127)
+    w0 = m.layers[0].weights
+    b0 = np.array([2**31 - 1, -(2**31 - 1), 0, 3, -3])
+    w1 = m.layers[1].weights.copy()
+    # Hidden neuron 0 is always +1 and neuron 1 always -1 (their biases dominate), so
+    # rows 0 and 2 below always reach the int32 limits exactly.
+    w1[0] = [100, -27, 0, 0, 0]
+    w1[1] = w1[0]
+    w1[2] = [-127, 127, 0, 0, 0]
+    s = np.abs(w1).sum(axis=1)
+    b1 = np.array([INT32_MAX - int(s[0]), INT32_MAX - int(s[0]), -(2**31) + int(s[2]), 0])
+    m.layers = [Layer(w0, b0, "sign"), Layer(w1, b1, "linear")]
+    return m
+
+
+def with_bad_vectors_for(model: Model) -> np.ndarray:
+    """Vectors that drive the hidden layer of ``extreme_model`` to both signs."""
+    return golden_vectors(model, n_random=32, seed=1)
+
+
+# ---------------------------------------------------------------- targets and tools
+
+
+def test_targets_are_listed_from_the_fragments():
+    targets = list_targets()
+    assert {"host", "cortex-m3"} <= set(targets)
+    assert targets == sorted(p.stem for p in (firmware_dir() / "targets").glob("*.mk"))
+
+
+def test_target_info_is_read_from_make():
+    info = target_info("cortex-m3")
+    assert "qemu-system-arm" in info["tools"] and "arm-none-eabi-gcc" in info["tools"]
+    assert info["apt_packages"] == ["gcc-arm-none-eabi", "qemu-system-arm"]
+    host = target_info("host")
+    assert "gcc" in host["tools"] and host["cc"] == "gcc"
+
+
+def test_make_print_tools_for_makefiles():
+    out = subprocess.run(
+        ["make", "-s", "-C", str(firmware_dir()), "print-tools", "TARGET=cortex-m3"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == target_info("cortex-m3")["tools"]
+
+
+def test_unknown_target_lists_the_known_ones(tmp_path):
+    with pytest.raises(FirmwareError, match="unknown target 'z80'.*cortex-m3.*host"):
+        target_info("z80")
+    path = save_model(make_model([3, 2]), tmp_path / "m.json")
+    with pytest.raises(FirmwareError, match="known targets"):
+        run_firmware(path, "z80", np.zeros((1, 3), dtype=np.uint8))
+
+
+def test_missing_tools_name_the_tools_and_packages(tmp_path, monkeypatch):
+    only_make = tmp_path / "bin"
+    only_make.mkdir()
+    (only_make / "make").symlink_to(shutil.which("make"))
+    monkeypatch.setenv("PATH", str(only_make))
+    missing = missing_tools("cortex-m3")
+    assert missing == [
+        "arm-none-eabi-gcc",
+        "arm-none-eabi-size",
+        "arm-none-eabi-nm",
+        "qemu-system-arm",
+    ]
+    path = save_model(make_model([3, 2]), tmp_path / "m.json")
+    with pytest.raises(FirmwareError) as info:
+        run_firmware(path, "cortex-m3", np.zeros((1, 3), dtype=np.uint8))
+    message = str(info.value)
+    assert "arm-none-eabi-gcc" in message and "qemu-system-arm" in message
+    assert "make demo" in message
+    assert "apt-get install -y --no-install-recommends gcc-arm-none-eabi qemu-system-arm" in message
+
+
+def test_missing_make_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert missing_tools("host") == ["make"]
+    with pytest.raises(FirmwareError, match="make is not installed"):
+        target_info("host")
+
+
+# ---------------------------------------------------------------- golden vectors
+
+
+def test_golden_vectors_order_and_content():
+    model = make_model([6, 3, 2], levels=9)
+    test_x = np.arange(5 * 6).reshape(5, 6) % 10
+    v = golden_vectors(model, test_x, n_random=7, seed=3, limit=4)
+    assert v.dtype == np.uint8 and v.shape[1] == 6
+    assert np.array_equal(v[:4], test_x[:4])
+    edges = v[4:-7]
+    rows = {tuple(r) for r in edges}
+    assert (0,) * 6 in rows and (9,) * 6 in rows
+    assert (0, 9, 0, 9, 0, 9) in rows and (9, 0, 9, 0, 9, 0) in rows
+    assert (9, 0, 0, 0, 0, 0) in rows and (0, 0, 0, 0, 0, 9) in rows
+    assert v.max() <= 9
+    again = golden_vectors(model, test_x, n_random=7, seed=3, limit=4)
+    assert np.array_equal(v, again)
+    other = golden_vectors(model, test_x, n_random=7, seed=4, limit=4)
+    assert not np.array_equal(v[-7:], other[-7:])
+    assert len(golden_vectors(model, None, n_random=0)) == len(edges)
+
+
+def test_golden_vectors_reject_bad_test_data():
+    model = make_model([3, 2], levels=5)
+    with pytest.raises(FirmwareError, match=r"\[0, 5\]"):
+        golden_vectors(model, np.array([[0, 6, 1]]))
+    with pytest.raises(FirmwareError, match="shape"):
+        golden_vectors(model, np.zeros((2, 4)))
+    with pytest.raises(FirmwareError, match="integers"):
+        golden_vectors(model, np.array([[0.5, 1, 1]]))
+
+
+# ---------------------------------------------------------------- output parsing
+
+
+def _output(classes: list[int], scores: list[list[int]], sentinel: bool = True) -> str:
+    lines = [f"~~~MIPNN BEGIN vectors={len(classes)} inputs=3 classes={len(scores[0])}~~~"]
+    for v, (c, s) in enumerate(zip(classes, scores, strict=True)):
+        lines.append(f"vector {v} class {c} scores " + " ".join(str(x) for x in s))
+    if sentinel:
+        lines.append(SENTINEL)
+    return "\n".join(lines) + "\n"
+
+
+def test_parse_output_roundtrip():
+    classes, scores = parse_output(_output([1, 0], [[-5, 7], [2**31 - 1, -(2**31)]]), 2, 2)
+    assert classes.tolist() == [1, 0]
+    assert scores.tolist() == [[-5, 7], [2**31 - 1, -(2**31)]]
+
+
+def test_missing_sentinel_is_an_error_never_a_pass():
+    with pytest.raises(FirmwareError, match="did not finish"):
+        parse_output(_output([1, 0], [[-5, 7], [1, 0]], sentinel=False), 2, 2)
+
+
+def test_truncated_or_malformed_output_is_an_error():
+    text = _output([1, 0], [[-5, 7], [1, 0]])
+    with pytest.raises(FirmwareError, match="stops after 1 of 2"):
+        parse_output("\n".join(text.splitlines()[:2]), 2, 2)
+    with pytest.raises(FirmwareError, match="expected vectors=3"):
+        parse_output(text, 3, 2)
+    with pytest.raises(FirmwareError, match="no '~~~MIPNN BEGIN'"):
+        parse_output("Lockup\n", 2, 2)
+    with pytest.raises(FirmwareError, match="unexpected firmware output"):
+        parse_output(text.replace("vector 1", "vector 5"), 2, 2)
+
+
+# ---------------------------------------------------------------- host runs
+
+
+def test_host_run_is_bit_exact_and_reports_sizes(tmp_path):
+    require_tools("gcc", "make")
+    model = make_model([30, 8, 2], name="demo")
+    path = save_model(model, tmp_path / "demo.json")
+    vectors = golden_vectors(model, n_random=64)
+    report = run_firmware(path, "host", vectors, workdir=tmp_path / "build")
+    assert report.ok, report.summary()
+    assert report.n_vectors == len(vectors) == len(report.output.splitlines()) - 2
+    assert report.flash_bytes > 0 and report.ram_bytes > 0
+    assert report.model_flash_bytes > 0 and report.model_stack_bytes is not None
+    want_scores, want_classes = forward(model, vectors)
+    assert np.array_equal(report.scores, want_scores)
+    assert np.array_equal(report.classes, want_classes)
+    assert report.build_seconds + report.run_seconds < 5
+    # Nothing is written into the source tree.
+    products = [p for p in firmware_dir().rglob("*") if p.suffix in {".o", ".d", ".su", ".elf"}]
+    assert products == []
+
+
+def test_a_wrong_result_is_detected(tmp_path):
+    """Compare the firmware of one model against a slightly different reference model:
+    the run must report mismatches (so this check can fail)."""
+    require_tools("gcc", "make")
+    model = make_model([10, 4, 3], levels=15, seed=5)
+    path = save_model(model, tmp_path / "m.json")
+    other = make_model([10, 4, 3], levels=15, seed=5)
+    other.layers[-1] = Layer(
+        other.layers[-1].weights, other.layers[-1].bias + np.array([0, 1, 0]), "linear"
+    )
+    vectors = golden_vectors(model, n_random=20)
+    report = run_firmware(path, "host", vectors, reference=other)
+    assert not report.ok
+    assert len(report.mismatches) == len(vectors)  # score 1 is off by one everywhere
+    first = report.mismatches[0]
+    assert isinstance(first, Mismatch) and first.index == 0
+    assert first.position == 1
+    assert first.got_scores[1] == first.expected_scores[1] - 1
+    assert "ERROR at pos 1" in first.describe()
+    assert "FAIL" in report.summary()
+
+
+def test_ties_and_int32_extremes_on_host(tmp_path):
+    require_tools("gcc", "make")
+    model = extreme_model()
+    path = save_model(model, tmp_path / "x.json")
+    vectors = with_bad_vectors_for(model)
+    report = run_firmware(path, "host", vectors)
+    assert report.ok, report.summary()
+    assert (report.scores[:, 0] == INT32_MAX).all()  # the extreme scores really occur
+    assert (report.scores[:, 2] == -(2**31)).all()
+    assert (report.scores[:, 0] == report.scores[:, 1]).all()
+    assert (report.classes != 1).all()  # on a tie the lowest index wins
+
+
+# ---------------------------------------------------------------- property test (host)
+
+
+@st.composite
+def random_models(draw: st.DrawFn) -> Model:
+    seed = draw(st.integers(0, 2**32 - 1))
+    n_in = draw(st.integers(1, 300))
+    hidden = draw(st.lists(st.integers(1, 64), min_size=0, max_size=3))
+    n_classes = draw(st.integers(2, 8))
+    levels = draw(st.one_of(st.sampled_from([1, 2, 3, 255]), st.integers(1, 255)))
+    w_max = draw(st.sampled_from([1, 3, 127]))
+    sparse = draw(st.booleans())
+    bias_kind = draw(st.sampled_from(["zero", "small", "scaled", "huge"]))
+    tie = draw(st.booleans())
+    rng = np.random.default_rng(seed)
+    shape = [n_in, *hidden, n_classes]
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
+        if sparse:
+            w[rng.random(w.shape) < 0.7] = 0
+        max_abs = levels if k == 0 else 1
+        last = k == len(shape) - 2
+        # Output scores must fit int32 over the whole input box; hidden biases may be any.
+        room = INT32_MAX - int(np.abs(w).sum(axis=1).max()) * max_abs if last else INT32_MAX
+        limit = {"zero": 0, "small": 127, "scaled": 127 * levels, "huge": room}[bias_kind]
+        limit = min(limit, room)
+        b = rng.integers(-limit, limit, size=shape[k + 1], endpoint=True)
+        if bias_kind == "huge":
+            b[rng.random(b.shape) < 0.5] = limit * rng.choice([-1, 1])
+        if last and tie:
+            w[1], b[1] = w[0], b[0]
+        layers.append(Layer(w, b, "linear" if last else "sign"))
+    return Model(
+        name="prop",
+        classes=[f"c{i}" for i in range(n_classes)],
+        input_size=n_in,
+        levels=levels,
+        layers=layers,
+    )
+
+
+@pytest.fixture(scope="module")
+def host_workdir():
+    with tempfile.TemporaryDirectory(prefix="mipnn-prop-") as tmp:
+        yield Path(tmp)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(model=random_models(), vector_seed=st.integers(0, 2**16))
+def test_host_c_is_bit_exact_on_random_models(model, vector_seed, host_workdir):
+    require_tools("gcc", "make")
+    path = host_workdir / "prop.json"
+    save_model(model, path)
+    # The same build directory for every example: also exercises incremental rebuilds.
+    vectors = golden_vectors(model, n_random=48, seed=vector_seed)
+    report = run_firmware(path, "host", vectors, workdir=host_workdir / "build")
+    assert report.ok, report.summary()
+
+
+# ---------------------------------------------------------------- Cortex-M3 under QEMU
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: make_model([30, 8, 2], name="demo"),
+        extreme_model,
+        lambda: make_model([300, 64, 32, 10], levels=255, w_max=127, b_max=20000, seed=9),
+    ],
+    ids=["30-8-2", "extreme", "300-64-32-10"],
+)
+def test_cortex_m3_qemu_is_bit_exact(make, tmp_path):
+    require_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    model = make()
+    path = save_model(model, tmp_path / "m.json")
+    vectors = golden_vectors(model, n_random=40, seed=2)
+    report = run_firmware(path, "cortex-m3", vectors)
+    assert report.ok, report.summary()
+    assert report.output.rstrip().endswith(SENTINEL)
+    assert report.stack_reserved_bytes == 4096
+    assert 0 < report.model_flash_bytes < report.flash_bytes
+    assert report.model_stack_bytes is not None and report.model_stack_bytes < 512
+
+
+@pytest.mark.emulator
+def test_cortex_m3_fault_exits_127_and_is_not_a_pass(tmp_path):
+    """A model that faults (reads unmapped memory) must end the emulator with status 127
+    and without the sentinel; the driver turns that into a FirmwareError."""
+    require_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    (gen / "crash.h").write_text(
+        "#include <stdint.h>\n#define CRASH_N_INPUTS 1\n#define CRASH_N_CLASSES 2\n"
+        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES]);\n"
+    )
+    (gen / "crash.c").write_text(
+        '#include "crash.h"\n'
+        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES])\n"
+        "{\n    (void)x; (void)s;\n"
+        "    return (int)*(volatile const uint32_t *)(uintptr_t)0x30000000u;\n}\n"
+    )
+    (gen / "mipnn_fw_vectors.h").write_text(
+        '#include "crash.h"\n#define MIPNN_FW_N_VECTORS 1\n#define MIPNN_FW_N_INPUTS 1\n'
+        "#define MIPNN_FW_N_CLASSES 2\n#define MIPNN_FW_PREDICT crash_predict\n"
+        "#define MIPNN_FW_RD_U8(p) (*(p))\n"
+        "static const uint8_t mipnn_fw_vectors[1][1] = {{0}};\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    args = [f"BUILD={tmp_path}", f"GEN={gen}", "MODEL=crash", "TARGET=cortex-m3"]
+    proc = subprocess.run(
+        ["make", "-s", "-C", str(firmware_dir()), "run", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "~~~MIPNN BEGIN" in proc.stdout and SENTINEL not in proc.stdout
+    assert "127" in proc.stderr  # make: *** [run] Error 127

@@ -30,7 +30,14 @@ from trainer.model import Model, file_sha256, forward, load_model
 BEGIN_PREFIX = "~~~MIPNN BEGIN"
 SENTINEL = "~~~MIPNN DONE~~~"
 VECTORS_HEADER = "mipnn_fw_vectors.h"
-EXIT_FAULT = 127  # the Cortex-M fault handlers exit with this status
+STACK_PREFIX = "~~~MIPNN STACK used="
+EXIT_CODES = {  # statuses the harness and platforms use (firmware/harness, firmware/platform)
+    3: "the class differs when scores is NULL",
+    4: "writing the output failed",
+    125: "the stack overflowed",
+    126: "the startup code did not initialise .data/.bss",
+    127: "the firmware faulted (fault handler)",
+}
 _VECTOR_LINE = re.compile(r"vector (\d+) class (-?\d+) scores((?: -?\d+)*)\Z")
 
 
@@ -78,7 +85,9 @@ class FirmwareReport:
     RAM, harness buffers included), *not* counting the stack; ``stack_reserved_bytes`` is the
     .stack section the linker script reserves (0 on the host); ``model_flash_bytes`` sums
     the model's own symbols (``NAME_predict`` and its tables); ``model_stack_bytes`` is the
-    stack frame of ``NAME_predict`` from ``-fstack-usage`` (None if not reported).
+    stack frame of ``NAME_predict`` from ``-fstack-usage`` (None if not reported);
+    ``stack_used_bytes`` is the peak stack use of the whole harness run, measured on the
+    target from its painted stack (None on targets that do not measure it, e.g. host).
     """
 
     target: str
@@ -94,6 +103,7 @@ class FirmwareReport:
     run_seconds: float
     elapsed: float
     output: str
+    stack_used_bytes: int | None = None
     image: Path | None = None
     classes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
@@ -110,11 +120,16 @@ class FirmwareReport:
             else f"FAIL: {len(self.mismatches)} of {self.n_vectors} vectors differ"
         )
         stack = "?" if self.model_stack_bytes is None else str(self.model_stack_bytes)
+        peak = (
+            ""
+            if self.stack_used_bytes is None
+            else f", peak stack measured {self.stack_used_bytes} B"
+        )
         lines = [
             f"{self.target}: {verdict} (build {self.build_seconds:.2f} s, "
             f"run {self.run_seconds:.2f} s)",
             f"image: flash {self.flash_bytes} B, static RAM {self.ram_bytes} B "
-            f"(+ {self.stack_reserved_bytes} B stack reserved)",
+            f"(+ {self.stack_reserved_bytes} B stack reserved{peak})",
             f"model {self.name}: flash {self.model_flash_bytes} B, "
             f"stack of {self.name}_predict {stack} B",
         ]
@@ -255,11 +270,20 @@ def golden_vectors(
     return np.concatenate(parts).astype(np.uint8)
 
 
-def parse_output(text: str, n_vectors: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Parse the harness output into ``(classes int64 [V], scores int64 [V, K])``.
+class HarnessOutput(NamedTuple):
+    """The parsed harness output."""
+
+    classes: np.ndarray  # int64 [V]
+    scores: np.ndarray  # int64 [V, K]
+    stack_used: int | None  # peak stack bytes, when the target measures it
+
+
+def parse_output(text: str, n_vectors: int, n_classes: int) -> HarnessOutput:
+    """Parse the harness output (format in ``firmware/harness/mipnn_fw_main.c``).
 
     Raises FirmwareError unless the output has the BEGIN line with the expected counts,
-    exactly one well-formed line per vector in order, and the sentinel line after them.
+    exactly one well-formed line per vector in order, then (optionally) the stack line and
+    the sentinel line.
     """
     lines = [line.rstrip("\r") for line in text.splitlines()]
     try:
@@ -296,13 +320,21 @@ def parse_output(text: str, n_vectors: int, n_classes: int) -> tuple[np.ndarray,
             )
         classes[v] = int(match.group(2))
         scores[v] = values
-    if len(body) <= n_vectors or body[n_vectors] != SENTINEL:
-        found = body[n_vectors] if len(body) > n_vectors else "end of output"
+    rest = body[n_vectors:]
+    stack_used = None
+    if rest and rest[0].startswith(STACK_PREFIX):
+        match = re.fullmatch(re.escape(STACK_PREFIX) + r"(\d+)~~~", rest[0])
+        if not match:
+            raise FirmwareError(f"malformed stack line: {rest[0]!r}")
+        stack_used = int(match.group(1))
+        rest = rest[1:]
+    if not rest or rest[0] != SENTINEL:
+        found = rest[0] if rest else "end of output"
         raise FirmwareError(
             f"the firmware did not finish: expected {SENTINEL!r} after {n_vectors} vectors, "
             f"found {found!r}\n{_tail(text)}"
         )
-    return classes, scores
+    return HarnessOutput(classes, scores, stack_used)
 
 
 def compare(
@@ -449,8 +481,15 @@ def run_firmware(
         )
         build_seconds = time.perf_counter() - t0
         if proc.returncode != 0:
+            messages = proc.stderr + proc.stdout
+            hint = ""
+            if "overflowed" in messages or "will not fit in region" in messages:
+                hint = (
+                    f"\nthe image does not fit the memory of {target}: use fewer golden "
+                    "vectors (--vectors) or a smaller model"
+                )
             raise FirmwareError(
-                f"building the {target} firmware failed:\n{_error_lines(proc.stderr + proc.stdout)}"
+                f"building the {target} firmware failed:\n{_error_lines(messages)}{hint}"
             )
         image = Path(info["IMAGE"])
 
@@ -476,17 +515,15 @@ def run_firmware(
         output = run.stdout.decode("utf-8", errors="replace")
         errors = run.stderr.decode("utf-8", errors="replace")
         if run.returncode != 0:
-            why = (
-                "the firmware faulted (fault handler exit status 127)"
-                if run.returncode == EXIT_FAULT
-                else f"the firmware exited with status {run.returncode}"
-            )
+            why = f"the firmware exited with status {run.returncode}"
+            if run.returncode in EXIT_CODES:
+                why += f": {EXIT_CODES[run.returncode]}"
             raise FirmwareError(
                 f"{target}: {why}\n{_tail(output)}" + (f"\n{_tail(errors)}" if errors else "")
             )
-        got_classes, got_scores = parse_output(output, len(vectors), model.n_classes)
+        parsed = parse_output(output, len(vectors), model.n_classes)
         mismatches = compare(
-            reference if reference is not None else model, vectors, got_classes, got_scores
+            reference if reference is not None else model, vectors, parsed.classes, parsed.scores
         )
 
         sections = _section_sizes(info["SIZE"], image)
@@ -507,7 +544,8 @@ def run_firmware(
             elapsed=time.perf_counter() - started,
             output=output,
             image=image if workdir is not None else None,
-            classes=got_classes,
-            scores=got_scores,
+            stack_used_bytes=parsed.stack_used,
+            classes=parsed.classes,
+            scores=parsed.scores,
         )
     return report

@@ -185,9 +185,12 @@ def _output(classes: list[int], scores: list[list[int]], sentinel: bool = True) 
 
 
 def test_parse_output_roundtrip():
-    classes, scores = parse_output(_output([1, 0], [[-5, 7], [2**31 - 1, -(2**31)]]), 2, 2)
+    classes, scores, stack = parse_output(_output([1, 0], [[-5, 7], [2**31 - 1, -(2**31)]]), 2, 2)
     assert classes.tolist() == [1, 0]
     assert scores.tolist() == [[-5, 7], [2**31 - 1, -(2**31)]]
+    assert stack is None
+    text = _output([1], [[3, 4]]).replace(SENTINEL, "~~~MIPNN STACK used=88~~~\n" + SENTINEL)
+    assert parse_output(text, 1, 2).stack_used == 88
 
 
 def test_missing_sentinel_is_an_error_never_a_pass():
@@ -352,13 +355,30 @@ def test_cortex_m3_qemu_is_bit_exact(make, tmp_path):
     assert report.stack_reserved_bytes == 4096
     assert 0 < report.model_flash_bytes < report.flash_bytes
     assert report.model_stack_bytes is not None and report.model_stack_bytes < 512
+    assert report.stack_used_bytes is not None
+    assert report.model_stack_bytes < report.stack_used_bytes < 1024
+
+
+CRASHES = {
+    # Reads memory that mps2-an385 does not map: BusFault -> HardFault -> exit 127.
+    "fault": (127, "return (int)*(volatile const uint32_t *)(uintptr_t)0x30000000u;"),
+    # 8 KB on a 4 KB stack: QEMU ignores the writes below RAM; the painted stack shows it.
+    "stack": (
+        125,
+        "volatile uint8_t big[8192]; uint32_t i;\n"
+        "    for (i = 0; i < sizeof big; ++i) { big[i] = x[0]; }\n"
+        "    return big[100];",
+    ),
+}
 
 
 @pytest.mark.emulator
-def test_cortex_m3_fault_exits_127_and_is_not_a_pass(tmp_path):
-    """A model that faults (reads unmapped memory) must end the emulator with status 127
-    and without the sentinel; the driver turns that into a FirmwareError."""
+@pytest.mark.parametrize("kind", sorted(CRASHES))
+def test_cortex_m3_crash_is_an_exit_status_never_a_pass(kind, tmp_path):
+    """A model that faults or overflows the stack ends the emulator with a distinctive
+    status and without the sentinel line."""
     require_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    status, body = CRASHES[kind]
     gen = tmp_path / "gen"
     gen.mkdir()
     (gen / "crash.h").write_text(
@@ -368,8 +388,7 @@ def test_cortex_m3_fault_exits_127_and_is_not_a_pass(tmp_path):
     (gen / "crash.c").write_text(
         '#include "crash.h"\n'
         "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES])\n"
-        "{\n    (void)x; (void)s;\n"
-        "    return (int)*(volatile const uint32_t *)(uintptr_t)0x30000000u;\n}\n"
+        f"{{\n    (void)x; (void)s;\n    {body}\n}}\n"
     )
     (gen / "mipnn_fw_vectors.h").write_text(
         '#include "crash.h"\n#define MIPNN_FW_N_VECTORS 1\n#define MIPNN_FW_N_INPUTS 1\n'
@@ -379,13 +398,28 @@ def test_cortex_m3_fault_exits_127_and_is_not_a_pass(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
     args = [f"BUILD={tmp_path}", f"GEN={gen}", "MODEL=crash", "TARGET=cortex-m3"]
-    proc = subprocess.run(
-        ["make", "-s", "-C", str(firmware_dir()), "run", *args],
+    build = subprocess.run(
+        ["make", "-s", "-C", str(firmware_dir()), "build", "print-run", *args],
         capture_output=True,
         text=True,
         env=env,
         timeout=60,
     )
-    assert proc.returncode != 0
-    assert "~~~MIPNN BEGIN" in proc.stdout and SENTINEL not in proc.stdout
-    assert "127" in proc.stderr  # make: *** [run] Error 127
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run(
+        build.stdout.split(), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60
+    )
+    assert run.returncode == status, run.stdout + run.stderr
+    assert "~~~MIPNN BEGIN" in run.stdout and SENTINEL not in run.stdout
+    with pytest.raises(FirmwareError):
+        parse_output(run.stdout, 1, 2)
+
+
+@pytest.mark.emulator
+def test_image_too_big_for_flash_is_a_clear_build_error(tmp_path):
+    require_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    model = make_model([1000, 2, 2])
+    path = save_model(model, tmp_path / "big.json")
+    vectors = np.zeros((300, 1000), dtype=np.uint8)  # 300 KB of vectors, flash is 256 KB
+    with pytest.raises(FirmwareError, match="(?s)FLASH.*use fewer golden vectors"):
+        run_firmware(path, "cortex-m3", vectors)

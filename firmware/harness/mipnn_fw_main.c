@@ -4,6 +4,7 @@
 
        ~~~MIPNN BEGIN vectors=<V> inputs=<n> classes=<K>~~~
        vector <v> class <c> scores <s0> <s1> ... <sK-1>      (one line per vector)
+       ~~~MIPNN STACK used=<bytes>~~~                        (if the target measures it)
        ~~~MIPNN DONE~~~
 
    then exits with status 0. A crash, a hang or an early exit leaves the DONE line out,
@@ -71,6 +72,7 @@ int main(void)
     uint_fast16_t i;
     uint_fast16_t k;
     int cls;
+    int32_t stack;
 
     mipnn_fw_init();
     put_str("~~~MIPNN BEGIN vectors=");
@@ -99,6 +101,12 @@ int main(void)
             put_int(scores[k]);
         }
         put_char('\n');
+    }
+    stack = mipnn_fw_stack_used();
+    if (stack >= 0) {
+        put_str("~~~MIPNN STACK used=");
+        put_int(stack);
+        put_str("~~~\n");
     }
     put_str("~~~MIPNN DONE~~~\n");
     mipnn_fw_exit(0);

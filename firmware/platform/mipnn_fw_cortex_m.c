@@ -16,9 +16,11 @@
 
 #define EXIT_FAULT 127
 #define EXIT_BAD_STARTUP 126
+#define EXIT_STACK_OVERFLOW 125
+#define STACK_PAINT 0x5AC4C0DEu
 
 /* From the linker script (platform/cortex-m.ld). */
-extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[], _estack[];
+extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[], _sstack[], _estack[];
 
 int main(void);
 void mipnn_fw_reset(void);
@@ -83,6 +85,23 @@ void mipnn_fw_exit(int code)
     }
 }
 
+/* The stack was painted at reset; the lowest word that changed is the peak. If the
+   bottom word changed, the stack overflowed (on QEMU's mps2 boards the memory below RAM
+   ignores writes, so an overflow does not fault there: this check catches it). */
+int32_t mipnn_fw_stack_used(void)
+{
+    static const char overflow[] = "~~~MIPNN ERROR stack overflow~~~\n";
+    const uint32_t *p = _sstack;
+    if (*p != STACK_PAINT) {
+        mipnn_fw_write(overflow, sizeof overflow - 1u);
+        mipnn_fw_exit(EXIT_STACK_OVERFLOW);
+    }
+    while (p < _estack && *p == STACK_PAINT) {
+        ++p;
+    }
+    return (int32_t)((uintptr_t)_estack - (uintptr_t)p);
+}
+
 void mipnn_fw_fault(void)
 {
     mipnn_fw_exit(EXIT_FAULT);
@@ -92,6 +111,7 @@ void mipnn_fw_reset(void)
 {
     uint32_t *src = _sidata;
     uint32_t *dst = _sdata;
+    uint32_t *sp;
     while (dst < _edata) {
         *dst++ = *src++;
     }
@@ -100,6 +120,11 @@ void mipnn_fw_reset(void)
     }
     if (startup_data_check != 0x4D49504Eu || startup_bss_check != 0u) {
         mipnn_fw_exit(EXIT_BAD_STARTUP);
+    }
+    /* Paint the stack below the current frame (64 bytes of margin). */
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (dst = _sstack; dst < sp - 16; ++dst) {
+        *dst = STACK_PAINT;
     }
     mipnn_fw_exit(main());
 }

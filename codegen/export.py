@@ -130,6 +130,11 @@ def _smallest(bound_lo: int, bound_hi: int, types: tuple[tuple[str, int], ...]) 
 def analyse_ranges(model: Model) -> list[LayerPlan]:
     """Range analysis of every layer (see the module docstring); raises CodegenError when
     a partial sum needs more than 64 bits or a class score does not fit ``int32_t``."""
+    if not 1 <= model.levels <= 255:
+        raise CodegenError(f"input levels {model.levels} do not fit uint8_t inputs [1, 255]")
+    for li, layer in enumerate(model.layers):
+        if layer.weights.size and int(np.abs(layer.weights).max()) > 127:
+            raise CodegenError(f"layer {li}: weights must be integers in [-127, 127] (int8_t)")
     plans: list[LayerPlan] = []
     lo_in, hi_in = 0, model.levels
     last = len(model.layers) - 1

@@ -210,8 +210,7 @@ def missing_tools(target: str) -> list[str]:
     """The target's required commands that are not on PATH (``make`` first, if missing)."""
     if shutil.which("make") is None:
         return ["make"]
-    tools = target_info(target)["tools"]
-    assert isinstance(tools, list)
+    tools = _print_info(target, {}).get("TOOLS", "").split()
     return [t for t in tools if shutil.which(t) is None]
 
 

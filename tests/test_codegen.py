@@ -332,3 +332,10 @@ def test_render_vectors_validates_shape_and_range():
         render_vectors(model, np.zeros((2, 4), dtype=np.uint8))
     with pytest.raises(CodegenError, match=r"\[0, 7\]"):
         render_vectors(model, np.array([[0, 8, 1]]))
+
+
+def test_in_memory_model_with_out_of_range_weights_is_refused():
+    model = make_model([3, 2])
+    model.layers[0] = Layer(np.full((2, 3), 200), np.zeros(2, dtype=np.int64), "linear")
+    with pytest.raises(CodegenError, match=r"\[-127, 127\]"):
+        render(model)

@@ -112,6 +112,15 @@ class FirmwareReport:
     def ok(self) -> bool:
         return not self.mismatches
 
+    def describe_mismatches(self, limit: int | None = None) -> list[str]:
+        """One line per mismatching vector (the first ``limit`` of them, then a count of
+        the rest), e.g. ``vector 3: ERROR at pos 1: Act: 5 Ref: 7; class Act: 1 Ref: 0``."""
+        shown = self.mismatches if limit is None else self.mismatches[:limit]
+        lines = [m.describe() for m in shown]
+        if len(self.mismatches) > len(shown):
+            lines.append(f"... and {len(self.mismatches) - len(shown)} more")
+        return lines
+
     def summary(self) -> str:
         """A few human-readable lines (what ``mipnn firmware`` prints)."""
         verdict = (
@@ -133,10 +142,7 @@ class FirmwareReport:
             f"model {self.name}: flash {self.model_flash_bytes} B, "
             f"stack of {self.name}_predict {stack} B",
         ]
-        lines += [m.describe() for m in self.mismatches[:10]]
-        if len(self.mismatches) > 10:
-            lines.append(f"... and {len(self.mismatches) - 10} more")
-        return "\n".join(lines)
+        return "\n".join(lines + self.describe_mismatches(limit=10))
 
 
 def firmware_dir() -> Path:

@@ -251,6 +251,8 @@ def test_a_wrong_result_is_detected(tmp_path):
     assert first.position == 1
     assert first.got_scores[1] == first.expected_scores[1] - 1
     assert "ERROR at pos 1" in first.describe()
+    lines = report.describe_mismatches(limit=3)
+    assert len(lines) == 4 and lines[-1] == f"... and {len(vectors) - 3} more"
     assert "FAIL" in report.summary()
 
 

@@ -132,3 +132,51 @@ def test_train_on_a_csv_file(tmp_path):
     names = [f["name"] for f in model["input"]["features"]]
     assert "size" in names and "colour=red" in names
     assert run("eval", str(out)).exit_code == 0
+
+
+def test_firmware_on_the_host_is_bit_exact_for_a_trained_model(trained, tmp_path):
+    from conftest import require_tools
+
+    require_tools("gcc", "make")
+    out, _ = trained
+    result = run("firmware", str(out), "--target", "host", "--build-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    row = next(x for x in result.output.splitlines() if x.startswith("host"))
+    assert row.endswith("bit-exact")
+    assert int(row.split()[1]) > 114  # the whole test split plus edge and random vectors
+
+
+def test_qemu_cortex_m3_is_bit_exact_for_a_trained_model(trained, tmp_path):
+    from conftest import require_tools
+
+    require_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
+    out, _ = trained
+    result = run("firmware", str(out), "--target", "cortex-m3", "--build-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    row = next(x for x in result.output.splitlines() if x.startswith("cortex-m3"))
+    assert row.endswith("bit-exact")
+    assert int(row.split()[3]) > 0  # flash bytes reported
+
+
+def test_firmware_mismatch_exits_non_zero(trained, tmp_path, monkeypatch):
+    """A firmware whose output differs from the reference must fail the command."""
+    from conftest import require_tools
+
+    import mipnn.firmware as fw
+
+    require_tools("gcc", "make")
+    out, _ = trained
+    real = fw.run_firmware
+
+    def tampered(model_path, target, vectors, workdir=None, **kw):
+        from trainer.model import load_model
+
+        other = load_model(model_path)
+        other.layers[-1].bias[:] = other.layers[-1].bias + 1000  # a different reference
+        return real(model_path, target, vectors, workdir=workdir, reference=other, **kw)
+
+    monkeypatch.setattr(fw, "run_firmware", tampered)
+    result = run("firmware", str(out), "--target", "host", "--build-dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert "MISMATCH" in result.output
+    assert "ERROR at pos" in result.stderr

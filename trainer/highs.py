@@ -77,7 +77,7 @@ def solve_highs(
     threads: int = 1,
     start: np.ndarray | None = None,
     on_progress: Callable[[Progress], None] | None = None,
-    heartbeat: float = 2.0,
+    heartbeat: float = 10.0,
     log: bool = False,
     options: dict[str, object] | None = None,
 ) -> SolveResult:

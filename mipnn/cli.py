@@ -79,8 +79,7 @@ def datasets(data_dir: Path | None) -> None:
     for info in available_datasets(data_dir):
         click.echo(f"{info['name']:<14} {info['description']}")
         click.echo(f"{'':<14} source: {info['source']}")
-        if info.get("location"):
-            click.echo(f"{'':<14} read from: {info['location']}")
+        click.echo(f"{'':<14} status: {info['status']}")
     click.echo("CSV files: mipnn train --csv PATH --target COLUMN")
 
 

@@ -109,3 +109,49 @@ def test_model_name_is_a_c_identifier():
     assert model_name("my-data.csv") == "my_data"
     assert model_name("2023 survey") == "m_2023_survey"
     assert model_name("breast_cancer") == "breast_cancer"
+
+
+@pytest.mark.parametrize("hidden", [(), (4,), (3, 3)])
+def test_any_network_within_bounds_is_a_feasible_point(hidden):
+    """The big-M rows are exact: every network in range, encoded with its own activations,
+    satisfies the MIP, and its objective counts the pairs that miss the margin."""
+    from trainer.formulation import default_bounds, is_feasible, start_from_network
+
+    rng = np.random.default_rng(len(hidden))
+    X = rng.integers(0, 8, (30, 5))
+    y = rng.integers(0, 3, 30)
+    spec = NetworkSpec(5, hidden, 3, bound=2, levels=7, margin=2)
+    p = build_problem(spec, X, y)
+    for _ in range(20):
+        net = [(rng.integers(lo, hi + 1), rng.integers(blo, bhi + 1))
+               for lo, hi, blo, bhi in default_bounds(spec)]
+        v = start_from_network(p, net)
+        assert is_feasible(p, v)
+        from trainer.model import Layer, Model
+
+        layers = [Layer(W, b, "sign") for W, b in net[:-1]] + [Layer(*net[-1], "linear")]
+        scores, _ = forward(Model("r", ["a", "b", "c"], 5, 7, layers), X)
+        target = np.arange(3)[None, :] == y[:, None]
+        unsatisfied = np.sum(~np.where(target, scores >= 2, scores <= -2))
+        assert p.cost @ v + p.offset == pytest.approx(unsatisfied)
+
+
+def test_parameter_bounds_narrow_the_search():
+    from trainer.formulation import network_from_solution
+
+    ds = toy_dataset()
+    spec = NetworkSpec(4, (3,), 2, bound=1, levels=3)
+    fixed_w0 = np.array([[1, 1, -1, 0], [0, 0, 0, 0], [1, 0, 0, 0]])
+    bounds = [(fixed_w0, fixed_w0, np.full(3, -3), np.full(3, 3)),
+              (np.full((2, 3), -1), np.full((2, 3), 1), np.full(2, -1), np.full(2, 1))]
+    p = build_problem(spec, ds.X_train, ds.y_train, bounds=bounds)
+    res = solve_highs(p, time_limit=30, start=_fixed_start(p, fixed_w0))
+    assert res.solution is not None
+    net = network_from_solution(p, res.solution)
+    assert np.array_equal(net[0][0], fixed_w0)
+
+
+def _fixed_start(p, w0):
+    from trainer.formulation import start_from_network
+
+    return start_from_network(p, [(w0, np.zeros(3, int)), (np.zeros((2, 3), int), np.zeros(2, int))])

@@ -221,65 +221,98 @@ def _product_layer(
     return c
 
 
-def build_problem(spec: NetworkSpec, X: np.ndarray, y: np.ndarray) -> MipProblem:
+ParamBounds = list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+"""Per layer ``(W_lower, W_upper, b_lower, b_upper)``, arrays of the layer's shapes."""
+
+
+def default_bounds(spec: NetworkSpec) -> ParamBounds:
+    """Weights in ``[-P, P]``; the first layer's bias in ``[-P*L, P*L]``, others ``[-P, P]``."""
+    P = spec.bound
+    out = []
+    for li in range(len(spec.sizes) - 1):
+        n_in, n_out = spec.sizes[li], spec.sizes[li + 1]
+        bb = P * spec.levels if li == 0 else P
+        out.append((np.full((n_out, n_in), -P), np.full((n_out, n_in), P),
+                    np.full(n_out, -bb), np.full(n_out, bb)))
+    return out
+
+
+def build_problem(
+    spec: NetworkSpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    bounds: ParamBounds | None = None,
+) -> MipProblem:
     """Build the training MIP of ``spec`` for examples ``X`` (ints in [0, L]) and labels
-    ``y`` (class indices)."""
+    ``y`` (class indices). ``bounds`` narrows each parameter's range (batch training);
+    it is intersected with the default ranges of ``spec``. Big-M values are computed from
+    the bounds: per (example, neuron) in the first layer, per neuron after it."""
     if spec.objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {spec.objective!r}; expected one of {OBJECTIVES}")
     X = np.asarray(X, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
     N, n = X.shape
-    P, L, K = spec.bound, spec.levels, spec.n_classes
+    P, K = spec.bound, spec.n_classes
     sizes = spec.sizes
     b = ProblemBuilder()
     # Inputs that are zero in every training example get zero weights.
     active = X.any(axis=0)
+    ranges = default_bounds(spec)
+    if bounds is not None:
+        if len(bounds) != len(ranges):
+            raise ValueError(f"bounds for {len(bounds)} layers, the network has {len(ranges)}")
+        ranges = [
+            (np.maximum(wl, bwl), np.minimum(wu, bwu), np.maximum(bl, bbl), np.minimum(bu, bbu))
+            for (wl, wu, bl, bu), (bwl, bwu, bbl, bbu) in zip(ranges, bounds, strict=True)
+        ]
+    wl0, wu0, bl0, bu0 = ranges[0]
+    ranges[0] = (np.where(active[None, :], wl0, 0), np.where(active[None, :], wu0, 0), bl0, bu0)
+    for li, (wl, wu, bl, bu) in enumerate(ranges):
+        if np.any(wl > wu) or np.any(bl > bu):
+            raise ValueError(f"empty parameter range in layer {li}")
     weights, biases = [], []
-    for li in range(len(sizes) - 1):
-        n_in, n_out = sizes[li], sizes[li + 1]
-        if li == 0:
-            wl = np.where(active[None, :], -P, 0) * np.ones((n_out, n_in))
-            wu = -wl
-            bb = P * L
-        else:
-            wl, wu, bb = -P, P, P
-        weights.append(b.add_var(f"W{li}", (n_out, n_in), wl, wu, integer=True))
-        biases.append(b.add_var(f"b{li}", (n_out,), -bb, bb, integer=True))
-
-    # Bounds of the first layer's pre-activation, per example: |z| <= P*sum(x) + P*L.
-    first_bound = P * X.sum(axis=1).astype(float) + P * L  # (N,)
+    for li, (wl, wu, bl, bu) in enumerate(ranges):
+        weights.append(b.add_var(f"W{li}", wl.shape, wl, wu, integer=True))
+        biases.append(b.add_var(f"b{li}", bl.shape, bl, bu, integer=True))
 
     u_prev = None
     n_layers = len(sizes) - 1
     for li in range(n_layers):
         J = sizes[li + 1]
         last = li == n_layers - 1
+        wl, wu, bl, bu = ranges[li]
         if li == 0:
             rows, cols, vals = _linear_first_layer(b, X, weights[0], biases[0], N * J)
-            zbound = np.repeat(first_bound, J)  # per row (n, j)
+            # tightest bounds of z[n, j] = b[j] + sum_i W[j, i] x[n, i] with x >= 0
+            zmin = (X @ wl.T + bl).astype(float).ravel()
+            zmax = (X @ wu.T + bu).astype(float).ravel()
         else:
+            wabs = np.maximum(np.abs(wl), np.abs(wu))
             c = _product_layer(b, f"c{li}", weights[li], u_prev, P)
             # z[n, j] = bias[j] + sum_i c[n, j, i]
             n_prev = sizes[li]
             rows = np.concatenate([np.repeat(np.arange(N * J), n_prev), np.arange(N * J)])
             cols = np.concatenate([c.ravel(), np.tile(biases[li], N)])
             vals = np.ones(rows.shape[0])
-            zbound = np.full(N * J, float(P * n_prev + P))
+            zmin = np.tile(bl - wabs.sum(axis=1), N).astype(float)
+            zmax = np.tile(bu + wabs.sum(axis=1), N).astype(float)
         if not last:
             u = b.add_var(f"u{li}", (N, J), 0, 1, integer=True)
             ur = u.ravel()
             r_u = np.arange(N * J)
-            # u = 1 => z >= 0 :  z - M u >= -M
+            m_lo = np.maximum(0.0, -zmin)
+            m_hi = np.maximum(zmax, -1.0) + 1.0
+            # u = 1 => z >= 0 :  z - M u >= -M       (M = -min z)
             b.add_rows(N * J, np.concatenate([rows, r_u]), np.concatenate([cols, ur]),
-                       np.concatenate([vals, -zbound]), -zbound, np.inf)
-            # u = 0 => z <= -1:  z - (M + 1) u <= -1
+                       np.concatenate([vals, -m_lo]), -m_lo, np.inf)
+            # u = 0 => z <= -1:  z - (M + 1) u <= -1 (M = max z)
             b.add_rows(N * J, np.concatenate([rows, r_u]), np.concatenate([cols, ur]),
-                       np.concatenate([vals, -(zbound + 1)]), -np.inf, -1.0)
+                       np.concatenate([vals, -m_hi]), -np.inf, -1.0)
             u_prev = u
         else:
-            _sat_margin(b, rows, cols, vals, zbound, y, N, K, spec.margin)
+            _sat_margin(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
 
-    meta = {"spec": spec, "n_examples": N}
+    meta = {"spec": spec, "n_examples": N, "X": X, "y": y}
     return b.build(offset=float(N * K), meta=meta)
 
 
@@ -288,7 +321,8 @@ def _sat_margin(
     rows: np.ndarray,
     cols: np.ndarray,
     vals: np.ndarray,
-    sbound: np.ndarray,
+    smin: np.ndarray,
+    smax: np.ndarray,
     y: np.ndarray,
     N: int,
     K: int,
@@ -297,25 +331,61 @@ def _sat_margin(
     q = b.add_var("q", (N, K), 0, 1, integer=True)
     qr = q.ravel()
     target = (np.arange(K)[None, :] == y[:, None]).ravel()  # row (n, k) is the true class
-    big = sbound + margin
     r_q = np.arange(N * K)
-    # true class:  s >= m - (m + M)(1 - q)  <=>  s - (m + M) q >= -M
-    # other class: s <= -m + (m + M)(1 - q) <=>  s + (m + M) q <= M
-    coef = np.where(target, -big, big)
-    lower = np.where(target, -sbound, -np.inf)
-    upper = np.where(target, np.inf, sbound)
+    # true class:  q = 1 => s >= m :  s - (m - min s) q >= min s
+    # other class: q = 1 => s <= -m:  s + (max s + m) q <= max s
+    coef = np.where(target, -(margin - smin), smax + margin)
+    lower = np.where(target, smin, -np.inf)
+    upper = np.where(target, np.inf, smax)
     b.add_rows(N * K, np.concatenate([rows, r_q]), np.concatenate([cols, qr]),
                np.concatenate([vals, coef]), lower, upper)
     b.set_cost(qr, -1.0)  # minimise N*K - sum(q): the number of unsatisfied pairs
 
 
 def zero_start(problem: MipProblem) -> np.ndarray:
-    """The all-zero network (every sign active, no pair satisfied): always feasible."""
+    """The all-zero network (every sign active, no pair satisfied): always feasible
+    when zero lies in every parameter's range (the default ranges)."""
     v = np.zeros(problem.n_cols)
     for name, block in problem.blocks.items():
         if name.startswith("u"):
             v[block.index().ravel()] = 1.0
     return v
+
+
+def start_from_network(
+    problem: MipProblem, network: list[tuple[np.ndarray, np.ndarray]]
+) -> np.ndarray:
+    """A complete solution vector encoding ``network`` (weights, biases per layer) on the
+    problem's examples: activations, products and satisfied pairs follow from it. It is
+    feasible when the network's parameters lie within the problem's bounds."""
+    spec: NetworkSpec = problem.meta["spec"]  # type: ignore[assignment]
+    X: np.ndarray = problem.meta["X"]  # type: ignore[assignment]
+    y: np.ndarray = problem.meta["y"]  # type: ignore[assignment]
+    v = np.zeros(problem.n_cols)
+    a = X.astype(np.int64)
+    for li, (W, bias) in enumerate(network):
+        v[problem.blocks[f"W{li}"].index()] = W
+        v[problem.blocks[f"b{li}"].index()] = bias
+        if li > 0:
+            v[problem.blocks[f"c{li}"].index()] = W[None, :, :] * a[:, None, :]
+        z = a @ W.T + bias
+        if li < len(network) - 1:
+            v[problem.blocks[f"u{li}"].index()] = z >= 0
+            a = np.where(z >= 0, 1, -1)
+    s = z
+    m = spec.margin
+    target = np.arange(spec.n_classes)[None, :] == y[:, None]
+    v[problem.blocks["q"].index()] = np.where(target, s >= m, s <= -m)
+    return v
+
+
+def is_feasible(problem: MipProblem, v: np.ndarray, tol: float = 1e-6) -> bool:
+    """Whether ``v`` satisfies every row, bound and integrality of ``problem``."""
+    act = problem.A @ v
+    ok_rows = np.all(act >= problem.row_lower - tol) and np.all(act <= problem.row_upper + tol)
+    ok_cols = np.all(v >= problem.col_lower - tol) and np.all(v <= problem.col_upper + tol)
+    ints = v[problem.integrality]
+    return bool(ok_rows and ok_cols and np.all(np.abs(ints - np.rint(ints)) <= tol))
 
 
 def network_from_solution(

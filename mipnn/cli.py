@@ -120,6 +120,13 @@ def _pct(value: float | None) -> str:
 @click.option("--seed", type=int, default=0, show_default=True,
               help="data split and solver seed")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--prune", type=click.FloatRange(min=0), metavar="ALPHA",
+              help="neuron-count optimisation: each active hidden neuron costs ALPHA")
+@click.option("--prune-mode", type=click.Choice(["weighted", "lexicographic"]),
+              default="weighted", show_default=True,
+              help="lexicographic: best accuracy first, then fewest neurons")
+@click.option("--simplify/--no-simplify", default=True, show_default=True,
+              help="remove hidden neurons that cannot change any output (exact)")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="model file to write (JSON)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress lines")
@@ -127,7 +134,8 @@ def _pct(value: float | None) -> str:
 def train(
     dataset: str | None, csv_path: Path | None, target_col: str | None, data_dir: Path | None,
     train_size: int | None, hidden: str, bound: int, objective: str, margin: int, levels: int,
-    time_limit: float, seed: int, threads: int, out: Path, quiet: bool,
+    time_limit: float, seed: int, threads: int, prune: float | None, prune_mode: str,
+    simplify: bool, out: Path, quiet: bool,
 ) -> None:
     """Train a network with the MIP solver and write the model file."""
     from trainer.data import load_dataset
@@ -140,7 +148,8 @@ def train(
         dataset = "breast_cancer"
     config = TrainConfig(
         hidden=_parse_hidden(hidden), bound=bound, objective=objective, margin=margin,
-        time_limit=time_limit, seed=seed, threads=threads,
+        time_limit=time_limit, seed=seed, threads=threads, prune=prune,
+        prune_mode=prune_mode, simplify=simplify,
     )
     config.check()
     ds = load_dataset(dataset, csv=csv_path, target=target_col, data_dir=data_dir,
@@ -181,6 +190,10 @@ def train(
         f"gap {'-' if s.gap is None else f'{100 * s.gap:.1f}%'}, {s.time:.1f} s "
         f"(model built in {result.build_time:.3f} s)"
     )
+    neurons = result.model.training.get("neurons")
+    if neurons and sum(neurons["removed"]):
+        click.echo(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "
+                   "(removed neurons that cannot change any output)")
     click.echo(
         f"accuracy: train {_pct(result.train_accuracy)}  val {_pct(result.val_accuracy)}  "
         f"test {_pct(result.test_accuracy)}"

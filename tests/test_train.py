@@ -155,3 +155,15 @@ def _fixed_start(p, w0):
     from trainer.formulation import start_from_network
 
     return start_from_network(p, [(w0, np.zeros(3, int)), (np.zeros((2, 3), int), np.zeros(2, int))])
+
+
+@pytest.mark.parametrize("mode", ["weighted", "lexicographic"])
+def test_pruning_keeps_few_neurons_and_removes_them_from_the_model(mode):
+    ds = toy_dataset()
+    cfg = TrainConfig(hidden=(6,), bound=1, time_limit=60, prune=0.1, prune_mode=mode)
+    result = train(ds, cfg)
+    neurons = result.model.training["neurons"]
+    assert neurons["hidden_before"] == [6]
+    assert result.model.shape[1] == neurons["hidden_after"][0] < 6
+    assert result.train_accuracy == 1.0
+    assert result.mip_train_accuracy == result.train_accuracy

@@ -167,6 +167,7 @@ class NetworkSpec:
     levels: int  # L
     objective: str = "sat_margin"
     margin: int = 1
+    prune: float | None = None  # ALPHA: cost of each active hidden neuron (None: no switches)
 
     @property
     def sizes(self) -> list[int]:
@@ -312,6 +313,9 @@ def build_problem(
         else:
             _sat_margin(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
 
+    if spec.prune is not None:
+        _neuron_switches(b, spec, weights, biases, ranges)
+
     meta = {"spec": spec, "n_examples": N, "X": X, "y": y}
     return b.build(offset=float(N * K), meta=meta)
 
@@ -342,12 +346,74 @@ def _sat_margin(
     b.set_cost(qr, -1.0)  # minimise N*K - sum(q): the number of unsatisfied pairs
 
 
+def _neuron_switches(
+    b: ProblemBuilder,
+    spec: NetworkSpec,
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    ranges: ParamBounds,
+) -> None:
+    """Neuron-count optimisation (the paper's): a binary ``s[j]`` per hidden neuron; when
+    it is 0 the neuron's incoming weights, bias and outgoing weights are all zero. At least
+    ``min(K, H)`` neurons stay on in the last hidden layer; each active neuron costs
+    ``ALPHA`` in the objective."""
+    n_hidden = len(spec.hidden)
+    for li in range(n_hidden):
+        J = spec.hidden[li]
+        s = b.add_var(f"s{li}", (J,), 0, 1, integer=True)
+        wl, wu, bl, bu = ranges[li]
+        owl, owu = ranges[li + 1][0], ranges[li + 1][1]
+        # (variable, its neuron, lower, upper) for every parameter the switch controls
+        var = np.concatenate([weights[li].ravel(), biases[li], weights[li + 1].T.ravel()])
+        neuron = np.concatenate([
+            np.repeat(np.arange(J), weights[li].shape[1]), np.arange(J),
+            np.repeat(np.arange(J), weights[li + 1].shape[0]),
+        ])
+        lo = np.concatenate([wl.ravel(), bl, owl.T.ravel()]).astype(float)
+        hi = np.concatenate([wu.ravel(), bu, owu.T.ravel()]).astype(float)
+        m = var.size
+        r = np.concatenate([np.arange(m), np.arange(m)])
+        c = np.concatenate([var, s[neuron]])
+        # v <= hi * s   and   v >= lo * s
+        b.add_rows(m, r, c, np.concatenate([np.ones(m), -np.maximum(hi, 0)]), -np.inf, 0.0)
+        b.add_rows(m, r, c, np.concatenate([np.ones(m), -np.minimum(lo, 0)]), 0.0, np.inf)
+        if li == n_hidden - 1:
+            keep = min(spec.n_classes, J)
+            b.add_rows(1, np.zeros(J), s, np.ones(J), float(keep), np.inf)
+        b.set_cost(s, float(spec.prune))
+
+
+def lexicographic_stage(problem: MipProblem, cap: float) -> MipProblem:
+    """Second stage of the lexicographic mode: keep the accuracy objective at most ``cap``
+    (a row) and minimise only the number of active neurons (the switch costs)."""
+    switches = np.zeros(problem.n_cols, dtype=bool)
+    for name, block in problem.blocks.items():
+        if name.startswith("s"):
+            switches[block.index().ravel()] = True
+    if not switches.any():
+        raise ValueError("lexicographic_stage needs a problem built with prune set")
+    accuracy_cost = np.where(switches, 0.0, problem.cost)
+    A = sp.vstack([problem.A, sp.csr_matrix(accuracy_cost[None, :])]).tocsc()
+    return MipProblem(
+        cost=np.where(switches, 1.0, 0.0),
+        offset=0.0,
+        A=A,
+        row_lower=np.append(problem.row_lower, -np.inf),
+        row_upper=np.append(problem.row_upper, cap - problem.offset + 1e-6),
+        col_lower=problem.col_lower,
+        col_upper=problem.col_upper,
+        integrality=problem.integrality,
+        blocks=problem.blocks,
+        meta=dict(problem.meta, stage="lexicographic"),
+    )
+
+
 def zero_start(problem: MipProblem) -> np.ndarray:
     """The all-zero network (every sign active, no pair satisfied): always feasible
     when zero lies in every parameter's range (the default ranges)."""
     v = np.zeros(problem.n_cols)
     for name, block in problem.blocks.items():
-        if name.startswith("u"):
+        if name.startswith("u") or name.startswith("s"):
             v[block.index().ravel()] = 1.0
     return v
 
@@ -372,6 +438,13 @@ def start_from_network(
         if li < len(network) - 1:
             v[problem.blocks[f"u{li}"].index()] = z >= 0
             a = np.where(z >= 0, 1, -1)
+    for li in range(len(network) - 1):
+        if f"s{li}" in problem.blocks:  # a neuron is on unless all its parameters are zero
+            W, bias = network[li]
+            on = W.any(axis=1) | (bias != 0) | network[li + 1][0].any(axis=0)
+            if li == len(network) - 2 and on.sum() < min(spec.n_classes, on.size):
+                on[np.argsort(on, kind="stable")[: min(spec.n_classes, on.size)]] = True
+            v[problem.blocks[f"s{li}"].index()] = on
     s = z
     m = spec.margin
     target = np.arange(spec.n_classes)[None, :] == y[:, None]

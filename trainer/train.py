@@ -15,6 +15,7 @@ from trainer.formulation import (
     OBJECTIVES,
     NetworkSpec,
     build_problem,
+    lexicographic_stage,
     mip_activations,
     mip_scores,
     network_from_solution,
@@ -22,6 +23,7 @@ from trainer.formulation import (
 )
 from trainer.highs import Progress, SolveResult, solve_highs
 from trainer.model import Layer, Model, accuracy, forward
+from trainer.prune import simplify
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class TrainConfig:
     time_limit: float = 60.0
     seed: int = 0
     threads: int = 1
+    prune: float | None = None  # ALPHA of the neuron-count optimisation
+    prune_mode: str = "weighted"  # or "lexicographic": accuracy first, then fewest neurons
+    simplify: bool = True  # remove dead and constant hidden neurons (exact)
 
     def check(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -47,6 +52,14 @@ class TrainConfig:
             raise MipnnError(f"hidden layer sizes must be positive, got {list(self.hidden)}")
         if self.margin < 1:
             raise MipnnError(f"--margin must be >= 1 (an exact strict margin), got {self.margin}")
+        if self.prune is not None and self.prune < 0:
+            raise MipnnError(f"--prune must be >= 0, got {self.prune}")
+        if self.prune is not None and not self.hidden:
+            raise MipnnError("--prune needs at least one hidden layer (--hidden)")
+        if self.prune_mode not in ("weighted", "lexicographic"):
+            raise MipnnError(
+                f"--prune-mode must be weighted or lexicographic, got {self.prune_mode!r}"
+            )
         if self.time_limit <= 0:
             raise MipnnError(f"--time-limit must be positive, got {self.time_limit}")
 
@@ -111,7 +124,7 @@ def train(
     spec = NetworkSpec(
         n_inputs=int(X.shape[1]), hidden=tuple(config.hidden), n_classes=n_classes,
         bound=config.bound, levels=int(dataset.levels), objective=config.objective,
-        margin=config.margin,
+        margin=config.margin, prune=config.prune,
     )
     t0 = time.perf_counter()
     problem = build_problem(spec, X, y)
@@ -139,10 +152,24 @@ def train(
         if on_progress is not None:
             on_progress(report)
 
+    lexicographic = config.prune is not None and config.prune_mode == "lexicographic"
     result = solve_highs(
-        problem, time_limit=config.time_limit, seed=config.seed, threads=config.threads,
-        start=zero_start(problem), on_progress=progress,
+        problem, time_limit=config.time_limit / 2 if lexicographic else config.time_limit,
+        seed=config.seed, threads=config.threads, start=zero_start(problem),
+        on_progress=progress,
     )
+    if lexicographic and result.solution is not None:
+        # stage 2: the same accuracy objective at most what stage 1 reached, fewest neurons
+        accuracy_value = _accuracy_part(problem, result.solution)
+        stage2 = lexicographic_stage(problem, accuracy_value)
+        second = solve_highs(
+            stage2, time_limit=max(1.0, config.time_limit - result.time), seed=config.seed,
+            threads=config.threads, start=result.solution,
+        )
+        if second.solution is not None:
+            second.time += result.time
+            second.incumbents = result.incumbents + second.incumbents
+            result = second
     if result.solution is None:
         raise SolverError(
             f"{result.solver} found no solution within {config.time_limit:g} s "
@@ -153,9 +180,13 @@ def train(
     except ValueError as exc:
         raise SolverError(f"{result.solver} returned an unusable solution: {exc}") from None
     model = _make_model(spec, net, name, dataset.classes, dataset.features)
+    simplified = None
+    if config.simplify and config.hidden:
+        full = model
+        model, simplified = simplify(full)
 
     # The solver's own view of the training set must equal the integer reference.
-    scores, pred = forward(model, X)
+    scores, pred = forward(full if simplified is not None else model, X)
     mip_pred = np.argmax(mip_scores(problem, result.solution, X), axis=1)
     mip_train = float(np.mean(mip_pred == y))
     train_acc = float(np.mean(pred == y))
@@ -182,6 +213,7 @@ def train(
             "train": int(len(y)), "val": int(len(dataset.y_val)), "test": int(len(dataset.y_test))
         },
         "accuracy": {"train": train_acc, "val": val_acc, "test": test_acc},
+        "neurons": simplified,
         "trajectory": {
             "incumbents": len(trajectory),
             "first": _summary(trajectory[0]) if trajectory else None,
@@ -193,6 +225,15 @@ def train(
         val_accuracy=val_acc, test_accuracy=test_acc, mip_train_accuracy=mip_train,
         trajectory=trajectory,
     )
+
+
+def _accuracy_part(problem: Any, solution: np.ndarray) -> float:
+    """The accuracy objective (unsatisfied pairs) of a solution, without switch costs."""
+    cost = problem.cost.copy()
+    for name, block in problem.blocks.items():
+        if name.startswith("s"):
+            cost[block.index().ravel()] = 0.0
+    return float(cost @ solution + problem.offset)
 
 
 def _summary(r: IncumbentReport) -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""Neuron-count optimisation and function-preserving simplification."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trainer.formulation import NetworkSpec, build_problem, is_feasible, zero_start
+from trainer.model import Layer, Model, forward
+from trainer.prune import simplify
+
+
+def _random_model(rng, sizes, p_zero=0.5):
+    layers = []
+    for li in range(len(sizes) - 1):
+        W = rng.integers(-3, 4, (sizes[li + 1], sizes[li])) * (rng.random((sizes[li + 1], sizes[li])) > p_zero)
+        b = rng.integers(-20, 21, sizes[li + 1])
+        layers.append(Layer(W, b, "sign" if li < len(sizes) - 2 else "linear"))
+    return Model("r", [str(k) for k in range(sizes[-1])], sizes[0], 15, layers)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_simplify_preserves_every_score(seed):
+    rng = np.random.default_rng(seed)
+    sizes = [6, int(rng.integers(1, 6)), int(rng.integers(1, 6)), 3][: 3 + seed % 2]
+    sizes[-1] = 3
+    m = _random_model(rng, sizes, p_zero=rng.choice([0.3, 0.7, 0.9]))
+    # make some neurons constant or dead on purpose
+    m.layers[0].weights[0] = 0
+    m.layers[1].weights[:, -1] = 0
+    s, report = simplify(m)
+    X = rng.integers(0, 16, (200, 6))
+    assert np.array_equal(forward(m, X)[0], forward(s, X)[0])
+    assert report["hidden_before"] == sizes[1:-1]
+    assert all(h >= 1 for h in report["hidden_after"])
+    if sizes[1] > 1:  # neuron 0 is constant; a lone neuron stays
+        assert report["removed"][0] >= 1
+    s.validate()
+
+
+def test_switched_off_neurons_force_all_their_weights_to_zero():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 4, (12, 3))
+    y = rng.integers(0, 2, 12)
+    spec = NetworkSpec(3, (4,), 2, bound=2, levels=3, prune=0.5)
+    p = build_problem(spec, X, y)
+    assert is_feasible(p, zero_start(p))
+    v = zero_start(p)
+    s = p.blocks["s0"].index()
+    v[s] = 0  # all neurons off violates "at least K stay on"
+    assert not is_feasible(p, v)
+    v = zero_start(p)
+    v[s[0]] = 0
+    v[p.blocks["W0"].index()[0, 1]] = 1  # an off neuron with a weight is infeasible
+    assert not is_feasible(p, v)
+    assert p.cost[s].tolist() == [0.5] * 4

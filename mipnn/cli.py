@@ -13,6 +13,7 @@ from typing import Any
 import click
 import numpy as np
 
+from mipnn.batch_cli import batch_options
 from trainer.errors import MipnnError
 
 DATASET_HELP = "built-in data set (see `mipnn datasets`)"
@@ -130,6 +131,7 @@ def _pct(value: float | None) -> str:
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="model file to write (JSON)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress lines")
+@batch_options
 @user_errors
 def train(
     dataset: str | None, csv_path: Path | None, target_col: str | None, data_dir: Path | None,

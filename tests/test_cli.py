@@ -180,3 +180,25 @@ def test_firmware_mismatch_exits_non_zero(trained, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "MISMATCH" in result.output
     assert "ERROR at pos" in result.stderr
+
+
+def test_batch_training_from_the_command_line(tmp_path):
+    out = tmp_path / "b.json"
+    result = run("train", "--dataset", "breast_cancer", "--hidden", "2", "--bound", "1",
+                 "--batch-size", "100", "--epochs", "1", "--time-limit", "2",
+                 "--batch-variant", "paper", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    import json
+
+    model = json.loads(out.read_text())
+    assert model["training"]["status"] == "batch"
+    assert model["training"]["batch"]["mips_solved"] == 4
+    assert (tmp_path / "b.json.ckpt.json").exists()
+    assert run("eval", str(out)).exit_code == 0
+
+
+def test_batch_options_need_batch_size(tmp_path):
+    assert_user_error(run("train", "--epochs", "3", "--out", str(tmp_path / "m.json")),
+                      "--batch-size")
+    assert_user_error(run("train", "--batch-size", "100000", "--out", str(tmp_path / "m.json")),
+                      "larger than")

@@ -11,12 +11,39 @@ the first layer's bias in ``[-P*L, P*L]`` (inputs are scaled by ``L``, ARCHITECT
 * ``sign``: ``u = 1  =>  z >= 0`` and ``u = 0  =>  z <= -1``. The strict inequality is the
   exact integer one; big-M values are the tightest bounds of ``z`` implied by the input and
   weight bounds, per example for the first layer.
+Objectives (``NetworkSpec.objective``), all minimised, for any number of hidden layers:
+
 * ``sat_margin`` (Thorbjarnarson & Yorke-Smith 2023): a binary ``q[n,k]`` per (example,
   class) pair; ``q = 1`` forces the score of the true class ``>= margin`` and of every other
-  class ``<= -margin``. The objective minimises the number of unsatisfied pairs.
+  class ``<= -margin``. The objective is the number of unsatisfied pairs.
   With ``margin >= 1`` an example whose pairs are all satisfied is classified correctly.
+* ``max_correct``: a binary ``c[n]`` per example; ``c = 1`` forces the example to be
+  classified correctly under the exact tie rule (``s_y - s_k >= 1`` for ``k < y``,
+  ``>= 0`` for ``k > y``). The objective is the number of misclassified training examples,
+  so it equals ``N * (1 - forward's training accuracy)`` exactly.
+* ``min_hinge``: the squared hinge loss ``sum_{n,k} max(0, margin - t[n,k] s[n,k])^2``
+  (``t = +1`` for the true class, ``-1`` otherwise). Convex, so its epigraph is exact with
+  linear cuts and no binaries: ``h >= margin - t s``, ``h >= 0``, and ``g >=`` the secant of
+  ``h^2`` between consecutive breakpoints ``0, 1, 2, 3, 4, 6, 8, 12, 16, 24, ...``
+  (:func:`hinge_breakpoints`): exact at every integer up to 4 and at each breakpoint, an
+  upper approximation in between; about ``2 log2(max h)`` cuts per pair instead of one per
+  integer (16 instead of 256 at P=15).
+* ``min_w`` (Toro Icarte et al. 2019): every training example classified correctly (hard
+  rows, tie rule as above); minimise ``sum |W|`` over all layers (the number of non-zero
+  weights when P=1).
+* ``max_m`` (Toro Icarte et al. 2019): every training example classified correctly with
+  a margin; maximise the sum of the neurons' margins: a variable ``m[j] >= 0`` per hidden
+  neuron (``u = 1 => z >= m``, ``u = 0 => z <= -1 - m``) and one for the output
+  (``s_y - s_k >= [k < y] + m_out``). The objective is ``-(sum of margins)``.
 
-The all-zero network with every ``u = 1`` and ``q = 0`` is always feasible; ``zero_start``
+``min_w`` and ``max_m`` can be infeasible (no network in range fits every example).
+
+Symmetry breaking (``build_problem(..., symmetry=True)``): hidden neurons of a layer are
+interchangeable, so they are ordered by the key ``(2P+1) b[j] + W[j, i0]`` (lexicographic
+on the bias, then the first active input's weight): ``key[j] >= key[j+1]``. Any network
+can be permuted to satisfy it (:func:`order_neurons`), so no solution is lost.
+
+For the objectives without hard rows the all-zero network is feasible; ``zero_start``
 returns it so a solver never ends without a solution.
 """
 
@@ -27,7 +54,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-OBJECTIVES = ("sat_margin",)
+OBJECTIVES = ("sat_margin", "max_correct", "min_hinge", "min_w", "max_m")
+HARD_OBJECTIVES = ("min_w", "max_m")  # every training example must be classified correctly
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,7 @@ class ProblemBuilder:
         self._rlo: list[np.ndarray] = []
         self._rhi: list[np.ndarray] = []
         self.n_rows = 0
+        self.extra: dict[str, object] = {}
 
     def add_var(
         self,
@@ -152,7 +181,7 @@ class ProblemBuilder:
             col_upper=np.concatenate(self._upper),
             integrality=np.concatenate(self._int),
             blocks=dict(self.blocks),
-            meta=meta or {},
+            meta=(meta or {}) | self.extra,
         )
 
 
@@ -243,11 +272,15 @@ def build_problem(
     X: np.ndarray,
     y: np.ndarray,
     bounds: ParamBounds | None = None,
+    *,
+    symmetry: bool = False,
 ) -> MipProblem:
     """Build the training MIP of ``spec`` for examples ``X`` (ints in [0, L]) and labels
     ``y`` (class indices). ``bounds`` narrows each parameter's range (batch training);
     it is intersected with the default ranges of ``spec``. Big-M values are computed from
-    the bounds: per (example, neuron) in the first layer, per neuron after it."""
+    the bounds: per (example, neuron) in the first layer, per neuron after it.
+    ``symmetry`` orders the hidden neurons of each layer (module docstring); it is ignored
+    when ``bounds`` is given, since per-parameter ranges break the neurons' symmetry."""
     if spec.objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {spec.objective!r}; expected one of {OBJECTIVES}")
     X = np.asarray(X, dtype=np.int64)
@@ -276,8 +309,10 @@ def build_problem(
         weights.append(b.add_var(f"W{li}", wl.shape, wl, wu, integer=True))
         biases.append(b.add_var(f"b{li}", bl.shape, bl, bu, integer=True))
 
+    objective = spec.objective
     u_prev = None
     n_layers = len(sizes) - 1
+    margins: list[np.ndarray] = []
     for li in range(n_layers):
         J = sizes[li + 1]
         last = li == n_layers - 1
@@ -301,23 +336,48 @@ def build_problem(
             u = b.add_var(f"u{li}", (N, J), 0, 1, integer=True)
             ur = u.ravel()
             r_u = np.arange(N * J)
-            m_lo = np.maximum(0.0, -zmin)
-            m_hi = np.maximum(zmax, -1.0) + 1.0
-            # u = 1 => z >= 0 :  z - M u >= -M       (M = -min z)
-            b.add_rows(N * J, np.concatenate([rows, r_u]), np.concatenate([cols, ur]),
-                       np.concatenate([vals, -m_lo]), -m_lo, np.inf)
-            # u = 0 => z <= -1:  z - (M + 1) u <= -1 (M = max z)
-            b.add_rows(N * J, np.concatenate([rows, r_u]), np.concatenate([cols, ur]),
-                       np.concatenate([vals, -m_hi]), -np.inf, -1.0)
+            if objective == "max_m":
+                # margin m[j] >= 0:  u = 1 => z >= m ;  u = 0 => z <= -1 - m
+                mmax = np.maximum(zmax, -zmin - 1.0).reshape(N, J).max(axis=0).clip(min=0.0)
+                m = b.add_var(f"m{li}", (J,), 0.0, mmax, integer=False)
+                margins.append(m)
+                mm = np.tile(mmax, N)
+                big_lo = mm - zmin  # z - m - (mmax - zmin) u >= -(mmax - zmin)
+                b.add_rows(N * J, np.concatenate([rows, r_u, r_u]),
+                           np.concatenate([cols, ur, np.tile(m, N)]),
+                           np.concatenate([vals, -big_lo, -np.ones(N * J)]), -big_lo, np.inf)
+                big_hi = zmax + mm + 1.0  # z + m - (zmax + mmax + 1) u <= -1
+                b.add_rows(N * J, np.concatenate([rows, r_u, r_u]),
+                           np.concatenate([cols, ur, np.tile(m, N)]),
+                           np.concatenate([vals, -big_hi, np.ones(N * J)]), -np.inf, -1.0)
+            else:
+                m_lo = np.maximum(0.0, -zmin)
+                m_hi = np.maximum(zmax, -1.0) + 1.0
+                # u = 1 => z >= 0 :  z - M u >= -M       (M = -min z)
+                b.add_rows(N * J, np.concatenate([rows, r_u]), np.concatenate([cols, ur]),
+                           np.concatenate([vals, -m_lo]), -m_lo, np.inf)
+                # u = 0 => z <= -1:  z - (M + 1) u <= -1 (M = max z)
+                b.add_rows(N * J, np.concatenate([rows, r_u]), np.concatenate([cols, ur]),
+                           np.concatenate([vals, -m_hi]), -np.inf, -1.0)
             u_prev = u
         else:
-            _sat_margin(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
+            scores = (rows, cols, vals)
+            if objective == "sat_margin":
+                _sat_margin(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
+            elif objective == "min_hinge":
+                _min_hinge(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
+            else:
+                _correct_rows(b, scores, zmin, zmax, y, N, K, objective, margins, weights)
 
+    if symmetry and bounds is None:
+        _order_neurons_rows(b, spec, weights, biases, active)
     if spec.prune is not None:
         _neuron_switches(b, spec, weights, biases, ranges)
 
-    meta = {"spec": spec, "n_examples": N, "X": X, "y": y}
-    return b.build(offset=float(N * K), meta=meta)
+    offset = {"sat_margin": float(N * K), "max_correct": float(N)}.get(objective, 0.0)
+    meta = {"spec": spec, "n_examples": N, "X": X, "y": y, "symmetry": symmetry and bounds is None,
+            "first_active": int(np.argmax(active)) if active.any() else 0}
+    return b.build(offset=offset, meta=meta)
 
 
 def _sat_margin(
@@ -344,6 +404,157 @@ def _sat_margin(
     b.add_rows(N * K, np.concatenate([rows, r_q]), np.concatenate([cols, qr]),
                np.concatenate([vals, coef]), lower, upper)
     b.set_cost(qr, -1.0)  # minimise N*K - sum(q): the number of unsatisfied pairs
+
+
+def hinge_breakpoints(h_max: float) -> np.ndarray:
+    """Breakpoints of the piecewise-linear epigraph of ``h^2`` on ``[0, h_max]``:
+    ``0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, ...`` (every integer up to 4, then powers of two
+    and their midpoints), the last one ``>= h_max``."""
+    points = [0, 1, 2, 3, 4]
+    p = 4
+    while points[-1] < h_max:
+        points += [p + p // 2, 2 * p]
+        p *= 2
+    out = np.array(points, dtype=float)
+    keep = np.searchsorted(out, h_max, side="left")
+    return out[: max(int(keep) + 1, 2)]
+
+
+def hinge_value(h: np.ndarray, breakpoints: np.ndarray) -> np.ndarray:
+    """The epigraph's value at ``h``: the largest secant (``>= h^2``, equal at breakpoints)."""
+    a, c = breakpoints[:-1], breakpoints[1:]
+    h = np.asarray(h, dtype=float)
+    return np.maximum(0.0, np.max(h[..., None] * (a + c) - a * c, axis=-1))
+
+
+def _min_hinge(
+    b: ProblemBuilder,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    vals: np.ndarray,
+    smin: np.ndarray,
+    smax: np.ndarray,
+    y: np.ndarray,
+    N: int,
+    K: int,
+    margin: int,
+) -> None:
+    target = (np.arange(K)[None, :] == y[:, None]).ravel()
+    t = np.where(target, 1.0, -1.0)
+    # h >= margin - t s ; the largest value is margin - min(t s)
+    hmax = np.maximum(0.0, margin - np.where(target, smin, -smax))
+    h = b.add_var("h", (N, K), 0.0, hmax.reshape(N, K), integer=False)
+    hr = h.ravel()
+    r = np.arange(N * K)
+    # h + t s >= margin
+    b.add_rows(N * K, np.concatenate([rows, r]), np.concatenate([cols, hr]),
+               np.concatenate([vals * t[rows], np.ones(N * K)]), float(margin), np.inf)
+    bp = hinge_breakpoints(float(hmax.max()))
+    g = b.add_var("g", (N, K), 0.0, np.inf, integer=False)
+    gr = g.ravel()
+    lo, hi = bp[:-1], bp[1:]
+    S = lo.size
+    # g - (lo + hi) h >= -lo hi  for every segment: rows (segment, pair)
+    rr = np.arange(S * N * K)
+    b.add_rows(S * N * K, np.concatenate([rr, rr]),
+               np.concatenate([np.tile(gr, S), np.tile(hr, S)]),
+               np.concatenate([np.ones(S * N * K), -np.repeat(lo + hi, N * K)]),
+               -np.repeat(lo * hi, N * K), np.inf)
+    b.set_cost(gr, 1.0)
+    b.extra["hinge_breakpoints"] = bp
+
+
+def _correct_rows(
+    b: ProblemBuilder,
+    scores: tuple[np.ndarray, np.ndarray, np.ndarray],
+    smin: np.ndarray,
+    smax: np.ndarray,
+    y: np.ndarray,
+    N: int,
+    K: int,
+    objective: str,
+    margins: list[np.ndarray],
+    weights: list[np.ndarray],
+) -> None:
+    """Rows ``s_y - s_k >= [k < y] (+ margin)`` for every example ``n`` and class ``k != y``:
+    switched by a binary per example (max_correct) or hard (min_w, max_m)."""
+    rows, cols, vals = scores
+    S = sp.csr_matrix((vals, (rows, cols)), shape=(N * K, b.n_cols))
+    ex, kk = np.nonzero(np.arange(K)[None, :] != y[:, None])
+    yy = y[ex]
+    D = (S[ex * K + yy] - S[ex * K + kk]).tocoo()
+    m = ex.size
+    need = (kk < yy).astype(float)  # tie rule: the lowest index wins
+    dmin = smin[ex * K + yy] - smax[ex * K + kk]
+    if objective == "max_correct":
+        c = b.add_var("correct", (N,), 0, 1, integer=True)
+        # c = 1 => d >= need :  d + (dmin - need) c >= dmin
+        b.add_rows(m, np.concatenate([D.row, np.arange(m)]), np.concatenate([D.col, c[ex]]),
+                   np.concatenate([D.data, dmin - need]), dmin, np.inf)
+        b.set_cost(c, -1.0)  # minimise N - sum(c): the misclassified examples
+        return
+    if objective == "max_m":
+        dmax = smax[ex * K + yy] - smin[ex * K + kk]
+        mo = b.add_var("m_out", (1,), 0.0, max(0.0, float(dmax.max())), integer=False)
+        margins.append(mo)
+        b.add_rows(m, np.concatenate([D.row, np.arange(m)]),
+                   np.concatenate([D.col, np.repeat(mo, m)]),
+                   np.concatenate([D.data, -np.ones(m)]), need, np.inf)
+        b.set_cost(np.concatenate(margins), -1.0)
+        return
+    # min_w: hard rows, minimise sum |W| with a[.] >= |W[.]|
+    b.add_rows(m, D.row, D.col, D.data, need, np.inf)
+    allw = np.concatenate([w.ravel() for w in weights])
+    a = b.add_var("absW", (allw.size,), 0.0, np.inf, integer=False)
+    r = np.arange(allw.size)
+    rr = np.concatenate([r, r])
+    cc = np.concatenate([a, allw])
+    one = np.ones(allw.size)
+    b.add_rows(allw.size, rr, cc, np.concatenate([one, -one]), 0.0, np.inf)  # a - W >= 0
+    b.add_rows(allw.size, rr, cc, np.concatenate([one, one]), 0.0, np.inf)  # a + W >= 0
+    b.set_cost(a, 1.0)
+
+
+def _order_neurons_rows(
+    b: ProblemBuilder,
+    spec: NetworkSpec,
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    active: np.ndarray,
+) -> None:
+    """``key[j] >= key[j+1]`` with ``key = (2P+1) b[j] + W[j, i0]`` in every hidden layer."""
+    R = 2.0 * spec.bound + 1.0
+    for li in range(len(spec.hidden)):
+        J = spec.hidden[li]
+        if J < 2:
+            continue
+        i0 = int(np.argmax(active)) if li == 0 else 0
+        w = weights[li][:, i0]
+        bb = biases[li]
+        r = np.arange(J - 1)
+        rr = np.concatenate([r, r, r, r])
+        cc = np.concatenate([bb[:-1], w[:-1], bb[1:], w[1:]])
+        vv = np.concatenate([np.full(J - 1, R), np.ones(J - 1), np.full(J - 1, -R),
+                             -np.ones(J - 1)])
+        b.add_rows(J - 1, rr, cc, vv, 0.0, np.inf)
+
+
+def order_neurons(
+    network: list[tuple[np.ndarray, np.ndarray]], bound: int, first_active: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The same function with the hidden neurons of each layer permuted so that their keys
+    ``(2P+1) b[j] + W[j, i0]`` do not increase (the order ``symmetry=True`` imposes)."""
+    net = [(np.array(W), np.array(bias)) for W, bias in network]
+    R = 2 * bound + 1
+    for li in range(len(net) - 1):
+        W, bias = net[li]
+        i0 = first_active if li == 0 else 0
+        key = R * bias.astype(np.int64) + W[:, i0].astype(np.int64)
+        perm = np.argsort(-key, kind="stable")
+        net[li] = (W[perm], bias[perm])
+        Wn, bn = net[li + 1]
+        net[li + 1] = (Wn[:, perm], bn)
+    return net
 
 
 def _neuron_switches(
@@ -409,27 +620,44 @@ def lexicographic_stage(problem: MipProblem, cap: float) -> MipProblem:
 
 
 def zero_start(problem: MipProblem) -> np.ndarray:
-    """The all-zero network (every sign active, no pair satisfied): always feasible
-    when zero lies in every parameter's range (the default ranges)."""
-    v = np.zeros(problem.n_cols)
+    """The all-zero network (every sign active, every neuron switched on): feasible for the
+    objectives without hard rows when zero lies in every parameter's range (the default
+    ranges). For ``min_w``/``max_m`` it is returned too, but it is infeasible."""
+    v = start_from_network(problem, zero_network(problem.meta["spec"]))  # type: ignore[arg-type]
     for name, block in problem.blocks.items():
-        if name.startswith("u") or name.startswith("s"):
+        if name.startswith("s") and name[1:].isdigit():
             v[block.index().ravel()] = 1.0
     return v
+
+
+def zero_network(spec: NetworkSpec) -> list[tuple[np.ndarray, np.ndarray]]:
+    sizes = spec.sizes
+    return [(np.zeros((sizes[i + 1], sizes[i]), np.int64), np.zeros(sizes[i + 1], np.int64))
+            for i in range(len(sizes) - 1)]
+
+
+def objective_value(problem: MipProblem, v: np.ndarray) -> float:
+    """The objective of solution ``v`` (``cost @ v + offset``)."""
+    return float(problem.cost @ v + problem.offset)
 
 
 def start_from_network(
     problem: MipProblem, network: list[tuple[np.ndarray, np.ndarray]]
 ) -> np.ndarray:
     """A complete solution vector encoding ``network`` (weights, biases per layer) on the
-    problem's examples: activations, products and satisfied pairs follow from it. It is
-    feasible when the network's parameters lie within the problem's bounds."""
+    problem's examples: activations, products and the objective's variables follow from
+    it, each at its best value. It is feasible when the network's parameters lie within the
+    problem's bounds (and, for ``min_w``/``max_m``, it classifies every example correctly;
+    with ``symmetry``, its neurons must be ordered: :func:`order_neurons`)."""
     spec: NetworkSpec = problem.meta["spec"]  # type: ignore[assignment]
     X: np.ndarray = problem.meta["X"]  # type: ignore[assignment]
     y: np.ndarray = problem.meta["y"]  # type: ignore[assignment]
     v = np.zeros(problem.n_cols)
     a = X.astype(np.int64)
+    hidden_z = []
     for li, (W, bias) in enumerate(network):
+        W = np.asarray(W, dtype=np.int64)
+        bias = np.asarray(bias, dtype=np.int64)
         v[problem.blocks[f"W{li}"].index()] = W
         v[problem.blocks[f"b{li}"].index()] = bias
         if li > 0:
@@ -437,6 +665,7 @@ def start_from_network(
         z = a @ W.T + bias
         if li < len(network) - 1:
             v[problem.blocks[f"u{li}"].index()] = z >= 0
+            hidden_z.append(z)
             a = np.where(z >= 0, 1, -1)
     for li in range(len(network) - 1):
         if f"s{li}" in problem.blocks:  # a neuron is on unless all its parameters are zero
@@ -447,8 +676,31 @@ def start_from_network(
             v[problem.blocks[f"s{li}"].index()] = on
     s = z
     m = spec.margin
-    target = np.arange(spec.n_classes)[None, :] == y[:, None]
-    v[problem.blocks["q"].index()] = np.where(target, s >= m, s <= -m)
+    K = spec.n_classes
+    target = np.arange(K)[None, :] == y[:, None]
+    if "q" in problem.blocks:
+        v[problem.blocks["q"].index()] = np.where(target, s >= m, s <= -m)
+    if "h" in problem.blocks:
+        h = np.maximum(0, m - np.where(target, s, -s))
+        v[problem.blocks["h"].index()] = h
+        bp = np.asarray(problem.meta["hinge_breakpoints"])
+        v[problem.blocks["g"].index()] = hinge_value(h, bp)
+    d = s[np.arange(len(y)), y][:, None] - s  # s_y - s_k
+    need = (np.arange(K)[None, :] < y[:, None]).astype(np.int64)
+    slack = np.where(target, np.iinfo(np.int64).max // 4, d - need)
+    if "correct" in problem.blocks:
+        v[problem.blocks["correct"].index()] = slack.min(axis=1) >= 0
+    if "absW" in problem.blocks:
+        v[problem.blocks["absW"].index()] = np.concatenate(
+            [np.abs(np.asarray(W)).ravel() for W, _ in network])
+    for li, z in enumerate(hidden_z):
+        if f"m{li}" in problem.blocks:
+            idx = problem.blocks[f"m{li}"].index()
+            margin = np.where(z >= 0, z, -1 - z).min(axis=0)
+            v[idx] = np.minimum(margin, problem.col_upper[idx])
+    if "m_out" in problem.blocks:
+        idx = problem.blocks["m_out"].index()
+        v[idx] = np.clip(slack.min(), 0, problem.col_upper[idx])
     return v
 
 

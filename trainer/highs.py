@@ -14,7 +14,7 @@ import numpy as np
 from trainer.errors import SolverError
 from trainer.formulation import MipProblem
 
-STATUSES = ("optimal", "time_limit", "interrupted", "no_solution", "infeasible")
+STATUSES = ("optimal", "time_limit", "interrupted", "target", "no_solution", "infeasible")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class SolveResult:
     gap: float | None
     time: float
     incumbents: list[Progress] = field(default_factory=list)
+    setup_time: float = 0.0  # handing the model (and the start) to the solver
 
     @property
     def has_solution(self) -> bool:
@@ -80,15 +81,18 @@ def solve_highs(
     heartbeat: float = 10.0,
     log: bool = False,
     options: dict[str, object] | None = None,
+    target: float | None = None,
 ) -> SolveResult:
     """Minimise ``problem`` with HiGHS. ``start`` is a full starting solution (the caller
     guarantees feasibility); ``on_progress`` receives every new incumbent, plus a
-    heartbeat every ``heartbeat`` seconds."""
+    heartbeat every ``heartbeat`` seconds. ``target``: stop (status ``target``) as soon as
+    an incumbent's objective is at most this value."""
     try:
         import highspy
     except ImportError as exc:  # pragma: no cover - highspy is a core dependency
         raise SolverError("highspy is not installed: pip install highspy") from exc
 
+    t_setup = time.perf_counter()
     h = new_highs()
     h.setOptionValue("output_flag", bool(log))
     h.setOptionValue("time_limit", float(time_limit))
@@ -115,15 +119,16 @@ def solve_highs(
     lp.a_matrix_.value_ = A.data
     lp.a_matrix_.num_col_ = problem.n_cols
     lp.a_matrix_.num_row_ = problem.n_rows
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-        for i in problem.integrality
-    ]
     h.passModel(lp)
+    integer_cols = np.flatnonzero(problem.integrality).astype(np.int32)
+    if integer_cols.size:  # vectorised: a Python list of enum values is slow at this size
+        h.changeColsIntegrality(
+            integer_cols.size, integer_cols, np.ones(integer_cols.size, dtype=np.uint8)
+        )
 
-    t0 = time.perf_counter()
     incumbents: list[Progress] = []
     last_beat = [0.0]
+    reached = [False]
 
     def improving(_e: object) -> None:
         e = _e
@@ -140,8 +145,14 @@ def solve_highs(
         incumbents.append(p)
         if on_progress is not None:
             on_progress(p)
+        if target is not None and p.objective is not None and p.objective <= target + 1e-9:
+            reached[0] = True
+            e.interrupt()  # type: ignore[attr-defined]
 
     def interrupt(_e: object) -> None:
+        if reached[0]:
+            _e.interrupt()  # type: ignore[attr-defined]
+            return
         now = time.perf_counter() - t0
         if on_progress is None or now - last_beat[0] < heartbeat:
             return
@@ -162,10 +173,12 @@ def solve_highs(
 
     if start is not None:
         sol = highspy.HighsSolution()
-        sol.col_value = list(np.asarray(start, dtype=float))
+        sol.col_value = np.asarray(start, dtype=float)
         sol.value_valid = True
         h.setSolution(sol)
+    setup_time = time.perf_counter() - t_setup
 
+    t0 = time.perf_counter()
     h.run()
     elapsed = time.perf_counter() - t0
     model_status = h.getModelStatus()
@@ -180,7 +193,7 @@ def solve_highs(
     elif solution is None:
         status = "no_solution"
     elif model_status == MS.kInterrupt:
-        status = "interrupted"
+        status = "target" if reached[0] else "interrupted"
     else:
         status = "time_limit"
     return SolveResult(
@@ -192,4 +205,5 @@ def solve_highs(
         gap=_finite(info.mip_gap) if solution is not None else None,
         time=elapsed,
         incumbents=incumbents,
+        setup_time=setup_time,
     )

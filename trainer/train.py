@@ -12,18 +12,32 @@ import numpy as np
 
 from trainer.errors import MipnnError, SolverError
 from trainer.formulation import (
+    HARD_OBJECTIVES,
     OBJECTIVES,
     NetworkSpec,
     build_problem,
+    is_feasible,
     lexicographic_stage,
     mip_activations,
     mip_scores,
     network_from_solution,
+    objective_value,
+    order_neurons,
+    start_from_network,
     zero_start,
 )
 from trainer.highs import Progress, SolveResult, solve_highs
 from trainer.model import Layer, Model, accuracy, forward
 from trainer.prune import simplify
+
+TRAIN_OBJECTIVES = (*OBJECTIVES, "gd")
+SOLVERS = ("highspy", "highs", "gurobi", "cplex", "scip", "cbc")
+"""``highspy``: HiGHS through highspy directly (fast hand-off, progress callbacks); the
+others: the same matrix through Pyomo (``highs`` is HiGHS via Pyomo's appsi interface)."""
+
+
+class InfeasibleError(SolverError):
+    """The training set cannot be fitted under the objective's hard rows."""
 
 
 @dataclass(frozen=True)
@@ -40,12 +54,32 @@ class TrainConfig:
     prune: float | None = None  # ALPHA of the neuron-count optimisation
     prune_mode: str = "weighted"  # or "lexicographic": accuracy first, then fewest neurons
     simplify: bool = True  # remove dead and constant hidden neurons (exact)
+    # --- how hard to try (docs/TRAINING.md measures each lever) ---
+    solver: str = "highspy"  # HiGHS through highspy, or a Pyomo solver (SOLVERS)
+    warm_start: bool = True  # start from the gradient baseline's network
+    symmetry: bool = True  # order the hidden neurons (symmetry breaking rows)
+    lns: bool = True  # large-neighbourhood search after the first solve
+    lns_sub_time: float = 5.0  # time limit of one LNS sub-MIP
+    full_solve_share: float = 0.2  # share of the time for the full MIP before LNS
+    target_objective: float | None = None  # stop once an incumbent reaches this objective
+    highs_options: tuple[tuple[str, Any], ...] = ()  # extra HiGHS options (name, value)
+    gd_epochs: int = 400
+    select: str = "objective"  # the model: best objective, or "val": best validation accuracy
 
     def check(self) -> None:
-        if self.objective not in OBJECTIVES:
+        if self.objective not in TRAIN_OBJECTIVES:
             raise MipnnError(
-                f"unknown objective {self.objective!r}; expected one of {', '.join(OBJECTIVES)}"
+                f"unknown objective {self.objective!r}; expected one of "
+                f"{', '.join(TRAIN_OBJECTIVES)}"
             )
+        if self.solver not in SOLVERS:
+            raise MipnnError(
+                f"unknown solver {self.solver!r}; expected one of {', '.join(SOLVERS)}"
+            )
+        if self.select not in ("objective", "val"):
+            raise MipnnError(f"--select must be objective or val, got {self.select!r}")
+        if not 0.0 <= self.full_solve_share <= 1.0:
+            raise MipnnError(f"full_solve_share must be in [0, 1], got {self.full_solve_share}")
         if not 1 <= self.bound <= 127:
             raise MipnnError(f"--bound must be in [1, 127] (weights are int8), got {self.bound}")
         if any(h < 1 for h in self.hidden):
@@ -109,32 +143,110 @@ def _make_model(
     )
 
 
+def _solver_fn(config: TrainConfig) -> Callable[..., SolveResult]:
+    """``solve_highs`` or the Pyomo route, with the configured extra options."""
+    options = dict(config.highs_options)
+    if config.solver == "highspy":
+
+        def run(problem: Any, **kw: Any) -> SolveResult:
+            return solve_highs(problem, options=options or None, **kw)
+
+        return run
+    from trainer.pyomo_route import solve_pyomo
+
+    def run_pyomo(problem: Any, **kw: Any) -> SolveResult:
+        return solve_pyomo(problem, solver=config.solver, options=options or None, **kw)
+
+    return run_pyomo
+
+
 def train(
     dataset: Any,
     config: TrainConfig,
     on_progress: Callable[[IncumbentReport], None] | None = None,
 ) -> TrainResult:
     """Train on ``dataset`` (a ``trainer.data.Dataset``) and return the model with the
-    accuracies that ``forward`` gives on each split. Raises SolverError when the solver
-    returns no solution (cannot happen with the built-in feasible start) and MipnnError for
-    a bad configuration."""
+    accuracies that ``forward`` gives on each split.
+
+    MIP objectives: the gradient baseline's network (``warm_start``) or the all-zero one,
+    whichever has the better objective, starts the full MIP, which runs for
+    ``full_solve_share`` of the time limit; large-neighbourhood search (``lns``) uses the
+    rest. The whole run, gradient baseline included, stays within ``time_limit``.
+    Raises SolverError when no solution is found, InfeasibleError when ``min_w``/``max_m``
+    cannot fit the training set, and MipnnError for a bad configuration."""
     config.check()
+    t_start = time.perf_counter()
     X, y = dataset.X_train, dataset.y_train
     n_classes = len(dataset.classes)
+    objective = config.objective
     spec = NetworkSpec(
         n_inputs=int(X.shape[1]), hidden=tuple(config.hidden), n_classes=n_classes,
-        bound=config.bound, levels=int(dataset.levels), objective=config.objective,
+        bound=config.bound, levels=int(dataset.levels),
+        objective="sat_margin" if objective == "gd" else objective,
         margin=config.margin, prune=config.prune,
     )
-    t0 = time.perf_counter()
-    problem = build_problem(spec, X, y)
-    build_time = time.perf_counter() - t0
     name = model_name(dataset.name)
 
     def acc(net: list[tuple[np.ndarray, np.ndarray]], Xs: np.ndarray, ys: np.ndarray) -> float:
         return accuracy(_make_model(spec, net, name, dataset.classes, None), Xs, ys)
 
     trajectory: list[IncumbentReport] = []
+    best_val: list[Any] = []  # [val accuracy, network, objective, time] of the best by val
+
+    def consider(net: list[tuple[np.ndarray, np.ndarray]], va: float | None,
+                 value: float | None, t: float) -> None:
+        # ties go to the later incumbent (the better objective)
+        if va is not None and (not best_val or va >= best_val[0]):
+            best_val[:] = [va, net, value, t]
+
+    def report_network(net: list[tuple[np.ndarray, np.ndarray]], value: float | None,
+                       bound: float | None = None) -> None:
+        va = acc(net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None
+        r = IncumbentReport(time.perf_counter() - t_start, value, bound, None,
+                            acc(net, X, y), va, True)
+        trajectory.append(r)
+        consider(net, va, value, r.time)
+        if on_progress is not None:
+            on_progress(r)
+
+    gd_result = None
+    if objective == "gd" or config.warm_start:
+        from trainer.gd import GdConfig, train_gd
+
+        gd_result = train_gd(
+            X, y, hidden=tuple(config.hidden), n_classes=n_classes, bound=config.bound,
+            levels=int(dataset.levels),
+            config=GdConfig(epochs=config.gd_epochs, seed=config.seed,
+                            time_limit=max(1.0, config.time_limit / 4)),
+        )
+    if objective == "gd":
+        assert gd_result is not None
+        return _finish_gd(dataset, config, spec, name, gd_result, t_start, report_network)
+
+    symmetry = config.symmetry and bool(config.hidden)
+    t0 = time.perf_counter()
+    problem = build_problem(spec, X, y, symmetry=symmetry)
+    build_time = time.perf_counter() - t0
+    first_active = int(problem.meta["first_active"])  # type: ignore[call-overload]
+
+    def canonical(net: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        return order_neurons(net, config.bound, first_active) if symmetry else net
+
+    # the starting network: the better of the all-zero one and the gradient baseline's
+    start: np.ndarray | None = None
+    start_kind = "none"
+    candidates: list[tuple[str, np.ndarray]] = []
+    if objective not in HARD_OBJECTIVES:
+        candidates.append(("zero", zero_start(problem)))
+    if gd_result is not None:
+        candidates.append(("gd", start_from_network(problem, canonical(gd_result.network))))
+    for kind, v in candidates:
+        if not is_feasible(problem, v):
+            continue
+        if start is None or objective_value(problem, v) < objective_value(problem, start):
+            start, start_kind = v, kind
+    if start is not None:
+        report_network(network_from_solution(problem, start), objective_value(problem, start))
 
     def progress(p: Progress) -> None:
         tr = va = None
@@ -146,31 +258,76 @@ def train(
             if net is not None:
                 tr = acc(net, X, y)
                 va = acc(net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None
-        report = IncumbentReport(p.time, p.objective, p.bound, p.gap, tr, va, p.new_incumbent)
+                consider(net, va, p.objective, p.time + offset[0])
+        report = IncumbentReport(p.time + offset[0], p.objective, p.bound, p.gap, tr, va,
+                                 p.new_incumbent)
         if p.new_incumbent:
             trajectory.append(report)
         if on_progress is not None:
             on_progress(report)
 
+    offset = [time.perf_counter() - t_start]
+    solve = _solver_fn(config)
     lexicographic = config.prune is not None and config.prune_mode == "lexicographic"
-    result = solve_highs(
-        problem, time_limit=config.time_limit / 2 if lexicographic else config.time_limit,
-        seed=config.seed, threads=config.threads, start=zero_start(problem),
-        on_progress=progress,
+    budget = config.time_limit - (time.perf_counter() - t_start)
+    if lexicographic:
+        budget /= 2
+    use_lns = config.lns and bool(config.hidden) and start is not None
+    first_time = max(1.0, budget * config.full_solve_share) if use_lns else max(1.0, budget)
+    result = solve(
+        problem, time_limit=first_time, seed=config.seed, threads=config.threads,
+        start=start, on_progress=progress, target=config.target_objective,
     )
+    lns_stats = None
+    if use_lns and result.status not in ("optimal", "target"):
+        from trainer.lns import LnsConfig, lns
+
+        best = result.solution if result.solution is not None else start
+        assert best is not None
+        if objective_value(problem, best) > objective_value(problem, start) + 1e-9:
+            best = start  # a solver may end worse than a start it was not given back
+        deadline = t_start + (config.time_limit / 2 if lexicographic else config.time_limit)
+
+        def improved(net: list[tuple[np.ndarray, np.ndarray]], value: float) -> None:
+            report_network(canonical(net), value)
+
+        net, value, lns_stats = lns(
+            spec, X, y, network_from_solution(problem, best), deadline=deadline, solve=solve,
+            config=LnsConfig(sub_time=config.lns_sub_time, seed=config.seed,
+                             threads=config.threads),
+            on_improve=improved, target=config.target_objective,
+        )
+        final = start_from_network(problem, canonical(net))
+        if objective_value(problem, final) <= objective_value(problem, best) + 1e-9:
+            best = final
+        result = SolveResult(
+            solver=result.solver + " + lns", status="time_limit", solution=best,
+            objective=objective_value(problem, best), bound=result.bound, gap=None,
+            time=time.perf_counter() - t_start - offset[0],
+            incumbents=result.incumbents, setup_time=result.setup_time,
+        )
     if lexicographic and result.solution is not None:
         # stage 2: the same accuracy objective at most what stage 1 reached, fewest neurons
         accuracy_value = _accuracy_part(problem, result.solution)
         stage2 = lexicographic_stage(problem, accuracy_value)
-        second = solve_highs(
-            stage2, time_limit=max(1.0, config.time_limit - result.time), seed=config.seed,
-            threads=config.threads, start=result.solution,
+        second = solve(
+            stage2, time_limit=max(1.0, config.time_limit - (time.perf_counter() - t_start)),
+            seed=config.seed, threads=config.threads, start=result.solution,
         )
         if second.solution is not None:
             second.time += result.time
             second.incumbents = result.incumbents + second.incumbents
             result = second
     if result.solution is None:
+        if result.status == "infeasible" or (objective in HARD_OBJECTIVES
+                                             and result.status != "optimal"):
+            what = "proved infeasible" if result.status == "infeasible" else "no solution found"
+            raise InfeasibleError(
+                f"{objective}: {what}: no network found that classifies every training "
+                f"example correctly with weights in [-{config.bound}, {config.bound}] "
+                f"({result.solver}, {result.time:.0f} s); use max_correct, sat_margin or "
+                "min_hinge, or a larger --bound / --hidden"
+            )
         raise SolverError(
             f"{result.solver} found no solution within {config.time_limit:g} s "
             f"(status {result.status}); raise --time-limit"
@@ -179,6 +336,20 @@ def train(
         net = network_from_solution(problem, result.solution)
     except ValueError as exc:
         raise SolverError(f"{result.solver} returned an unusable solution: {exc}") from None
+    selected = "objective"
+    by_val = None
+    if best_val:
+        vnet = best_val[1]
+        vmodel = _make_model(spec, vnet, name, dataset.classes, None)
+        by_val = {
+            "time": round(best_val[3], 3), "objective": best_val[2],
+            "train": accuracy(vmodel, X, y), "val": best_val[0],
+            "test": accuracy(vmodel, dataset.X_test, dataset.y_test),
+        }
+        if config.select == "val":
+            vsol = start_from_network(problem, vnet)
+            if is_feasible(problem, vsol):
+                result.solution, net, selected = vsol, vnet, "val"
     model = _make_model(spec, net, name, dataset.classes, dataset.features)
     simplified = None
     if config.simplify and config.hidden:
@@ -204,9 +375,11 @@ def train(
         "objective_value": result.objective,
         "bound": result.bound,
         "gap": result.gap,
-        "time": round(result.time, 3),
+        "time": round(time.perf_counter() - t_start, 3),
         "build_time": round(build_time, 4),
-        "config": asdict(config) | {"hidden": list(config.hidden)},
+        "handoff_time": round(result.setup_time, 4),
+        "config": asdict(config) | {"hidden": list(config.hidden),
+                                    "highs_options": dict(config.highs_options)},
         "mip": {"rows": problem.n_rows, "cols": problem.n_cols, "nonzeros": int(problem.A.nnz)},
         "data": dict(getattr(dataset, "provenance", {}) or {}),
         "examples": {
@@ -214,17 +387,88 @@ def train(
         },
         "accuracy": {"train": train_acc, "val": val_acc, "test": test_acc},
         "neurons": simplified,
-        "trajectory": {
-            "incumbents": len(trajectory),
-            "first": _summary(trajectory[0]) if trajectory else None,
-            "best": _summary(trajectory[-1]) if trajectory else None,
+        "start": {
+            "kind": start_kind,
+            "objective": None if start is None else objective_value(problem, start),
+            "gd_train_accuracy": None if gd_result is None else gd_result.train_accuracy,
         },
+        "lns": None if lns_stats is None else {
+            "iterations": lns_stats.iterations, "improvements": lns_stats.improvements,
+            "sideways": lns_stats.sideways, "optimal_subproblems": lns_stats.optimal,
+            "start_objective": lns_stats.start_objective, "objective": lns_stats.objective,
+        },
+        "trajectory": _trajectory_summary(trajectory),
+        "selected": selected,
+        "best_by_val": by_val,
     }
     return TrainResult(
         model=model, solve=result, build_time=build_time, train_accuracy=train_acc,
         val_accuracy=val_acc, test_accuracy=test_acc, mip_train_accuracy=mip_train,
         trajectory=trajectory,
     )
+
+
+def _finish_gd(
+    dataset: Any, config: TrainConfig, spec: NetworkSpec, name: str, gd: Any, t_start: float,
+    report_network: Callable[..., None],
+) -> TrainResult:
+    """The gradient baseline's model, in the same model file format as the MIP's."""
+    report_network(gd.network, gd.loss)
+    model = _make_model(spec, gd.network, name, dataset.classes, dataset.features)
+    simplified = None
+    if config.simplify and config.hidden:
+        model, simplified = simplify(model)
+    X, y = dataset.X_train, dataset.y_train
+    train_acc = accuracy(model, X, y)
+    val_acc = accuracy(model, dataset.X_val, dataset.y_val)
+    test_acc = accuracy(model, dataset.X_test, dataset.y_test)
+    elapsed = time.perf_counter() - t_start
+    result = SolveResult(solver="gd (numpy, straight-through estimator)", status="done",
+                         solution=None, objective=gd.loss, bound=None, gap=None, time=elapsed)
+    model.training = {
+        "objective": "gd",
+        "solver": result.solver,
+        "status": "done",
+        "objective_value": gd.loss,
+        "loss": "squared hinge, margin 0.5 (mean over examples)",
+        "epochs": gd.epochs,
+        "time": round(elapsed, 3),
+        "config": asdict(config) | {"hidden": list(config.hidden),
+                                    "highs_options": dict(config.highs_options)},
+        "data": dict(getattr(dataset, "provenance", {}) or {}),
+        "examples": {
+            "train": int(len(y)), "val": int(len(dataset.y_val)), "test": int(len(dataset.y_test))
+        },
+        "accuracy": {"train": train_acc, "val": val_acc, "test": test_acc},
+        "neurons": simplified,
+        "trajectory": {"incumbents": len(gd.history),
+                       "first": {"time": round(gd.history[0][0], 3), "objective": gd.history[0][2],
+                                 "train_accuracy": gd.history[0][1], "val_accuracy": None},
+                       "best": {"time": round(gd.history[-1][0], 3),
+                                "objective": gd.history[-1][2],
+                                "train_accuracy": gd.history[-1][1], "val_accuracy": val_acc}},
+    }
+    return TrainResult(
+        model=model, solve=result, build_time=0.0, train_accuracy=train_acc,
+        val_accuracy=val_acc, test_accuracy=test_acc, mip_train_accuracy=train_acc,
+        trajectory=[],
+    )
+
+
+def _trajectory_summary(trajectory: list[IncumbentReport]) -> dict[str, Any]:
+    """What the model file keeps of the incumbent trajectory: count, first, best, and up
+    to 50 points (time, objective, train and validation accuracy)."""
+    points = trajectory
+    if len(points) > 50:
+        idx = np.unique(np.linspace(0, len(points) - 1, 50).round().astype(int))
+        points = [trajectory[i] for i in idx]
+    return {
+        "incumbents": len(trajectory),
+        "first": _summary(trajectory[0]) if trajectory else None,
+        "best": _summary(trajectory[-1]) if trajectory else None,
+        "points": [[round(r.time, 3), r.objective, r.train_accuracy, r.val_accuracy]
+                   for r in points],
+    }
 
 
 def _accuracy_part(problem: Any, solution: np.ndarray) -> float:

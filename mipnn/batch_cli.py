@@ -165,13 +165,12 @@ def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
     click.echo(f"wrote {out}")
 
 
-def _gradient_start(ds: Any, spec: Any, seed: int) -> Any:
-    """The gradient baseline's network as the first epoch's start, when available."""
-    try:
-        from trainer import gd
-    except ImportError:
-        return None
-    fit = getattr(gd, "train_network", None)
-    if fit is None:
-        return None
-    return fit(ds.X_train, ds.y_train, spec, seed=seed)
+def _gradient_start(ds: Any, spec: Any, seed: int, time_limit: float = 60.0) -> Any:
+    """The gradient baseline's network (trainer.gd), trained on the same examples: the
+    first epoch's start of the mipnn variant."""
+    from trainer.gd import GdConfig, train_gd
+
+    result = train_gd(ds.X_train, ds.y_train, hidden=tuple(spec.hidden),
+                      n_classes=spec.n_classes, bound=spec.bound, levels=spec.levels,
+                      config=GdConfig(seed=seed, time_limit=time_limit))
+    return result.network

@@ -74,6 +74,8 @@ class BatchConfig:
     batch_timeout: float | None = None  # wall clock per batch; default 3 x time_limit + 60
     finetune_size: int = 0  # mipnn variant: examples in the final fine-tuning MIP (0: none)
     finetune_time: float = 60.0
+    trust_radius: int = 2  # mipnn variant: every batch MIP stays within center +/- r
+    hard_fraction: float = 0.0  # mipnn variant: share of each batch drawn from misclassified
     checkpoint: Path | None = None
     resume: bool = False
 
@@ -120,6 +122,7 @@ class BatchOutcome:
     solve_time: float = 0.0
     build_time: float = 0.0
     error: str | None = None
+    total_time: float = 0.0  # wall time in the worker: build, hand-off, solve, read-back
 
 
 def solve_batch(task: BatchTask) -> BatchOutcome:
@@ -136,10 +139,11 @@ def solve_batch(task: BatchTask) -> BatchOutcome:
                       threads=task.threads, start=start)
     if res.solution is None:
         return BatchOutcome(task.epoch, task.index, res.status, None, None, res.time, build,
-                            error=f"no solution ({res.status})")
-    return BatchOutcome(task.epoch, task.index, res.status,
-                        network_from_solution(problem, res.solution), res.objective,
-                        res.time, build)
+                            error=f"no solution ({res.status})",
+                            total_time=time.perf_counter() - t0)
+    net = network_from_solution(problem, res.solution)
+    return BatchOutcome(task.epoch, task.index, res.status, net, res.objective, res.time,
+                        build, total_time=time.perf_counter() - t0)
 
 
 @dataclass
@@ -153,6 +157,7 @@ class EpochRecord:
     seconds: float
     mean_solve_time: float
     mean_build_time: float
+    mean_overhead: float = 0.0  # per MIP, outside the solver's run (build, hand-off, read)
 
 
 @dataclass
@@ -346,6 +351,20 @@ def _spread(networks: list[Network]) -> tuple[Network, Network]:
     return lo, hi
 
 
+def _hard_batches(rng: np.random.Generator, wrong: np.ndarray, n_batches: int, size: int,
+                  fraction: float) -> list[np.ndarray]:
+    """Batches in which ``fraction`` of the examples are ones the current network gets
+    wrong (as far as there are), the rest drawn at random; no example twice in a batch."""
+    hard = rng.permutation(np.flatnonzero(wrong))
+    batches = []
+    n_hard = int(round(size * fraction))
+    for k in range(n_batches):
+        h = hard[(k * n_hard) % max(1, len(hard)):][:n_hard] if len(hard) else hard
+        rest = rng.permutation(np.setdiff1d(np.arange(len(wrong)), h))[: size - len(h)]
+        batches.append(np.sort(np.concatenate([h, rest])))
+    return batches
+
+
 def _net_to_json(net: Network) -> list[dict[str, Any]]:
     return [{"weights": W.tolist(), "bias": b.tolist()} for W, b in net]
 
@@ -384,6 +403,11 @@ def train_batches(
     def val_acc(net: Network) -> float:
         return accuracy(_as_model(spec, net, name, dataset.classes, None), Xv, yv)
 
+    def val_model(net: Network, Xs: np.ndarray) -> np.ndarray:
+        from trainer.model import forward
+
+        return forward(_as_model(spec, net, name, dataset.classes, None), Xs)[1]
+
     # state: center network, bounds, epoch records; from the checkpoint when resuming
     center: Network = start if start is not None else [
         (np.zeros_like(wl), np.zeros_like(bl)) for wl, _, bl, _ in limits]
@@ -391,6 +415,8 @@ def train_batches(
     if config.variant == "mipnn" and start is not None:
         center = [(np.clip(W, wl, wu), np.clip(b, bl, bu))
                   for (W, b), (wl, wu, bl, bu) in zip(start, limits, strict=True)]
+    if config.variant == "mipnn":
+        bounds = next_bounds(center, limits, config.trust_radius, spec.levels)
     records: list[EpochRecord] = []
     best_single: tuple[float, Network] | None = None
     fingerprint = {
@@ -418,11 +444,17 @@ def train_batches(
     try:
         for epoch in range(len(records), config.epochs):
             t_epoch = time.perf_counter()
-            order = np.random.default_rng([config.seed, epoch]).permutation(len(y))
+            rng = np.random.default_rng([config.seed, epoch])
             n_batches = max(1, len(y) // config.batch_size)
+            if config.variant == "mipnn" and config.hard_fraction > 0:
+                batches = _hard_batches(rng, val_model(center, X) != y, n_batches,
+                                        config.batch_size, config.hard_fraction)
+            else:
+                order = rng.permutation(len(y))
+                batches = [order[k * config.batch_size:(k + 1) * config.batch_size]
+                           for k in range(n_batches)]
             tasks = []
-            for k in range(n_batches):
-                idx = order[k * config.batch_size:(k + 1) * config.batch_size]
+            for k, idx in enumerate(batches):
                 tasks.append(BatchTask(
                     epoch=epoch, index=k, spec=spec, X=X[idx], y=y[idx], bounds=bounds,
                     start=center if config.variant == "mipnn" else None,
@@ -458,17 +490,21 @@ def train_batches(
                 failed=failed, best_batch_val=max(accs), seconds=time.perf_counter() - t_epoch,
                 mean_solve_time=float(np.mean([o.solve_time for o in good])),
                 mean_build_time=float(np.mean([o.build_time for o in good])),
+                mean_overhead=float(np.mean([o.total_time - o.solve_time for o in good])),
             ))
             radius = spec.bound - (epoch + 1)
             if config.variant == "paper":
                 center = mean
                 bounds = next_bounds(center, limits, radius, spec.levels)
             else:
-                # warm-start the next epoch from the best network seen so far
-                best_rec = max(records, key=lambda r: r.val_accuracy)
-                center = best_rec.network
-                bounds = next_bounds(center, limits, max(radius, 1), spec.levels,
-                                     spread=_spread(nets))  # type: ignore[arg-type]
+                # move only to a better network (by validation accuracy): the current
+                # center, the epoch mean, or the best batch solution; never worse than the start
+                center_val = val_acc(center)
+                for cand_val, cand in ((mean_val, mean), (accs[k_best], nets[k_best])):
+                    if cand_val > center_val:
+                        center, center_val = cand, cand_val  # type: ignore[assignment]
+                bounds = next_bounds(center, limits,
+                                     max(1, min(radius, config.trust_radius)), spec.levels)
             if config.checkpoint is not None:
                 _save_checkpoint(config.checkpoint, fingerprint, center, bounds, records,
                                  best_single)
@@ -494,8 +530,10 @@ def train_batches(
     final, final_val, source = best.network, best.val_accuracy, f"epoch {best.epoch} mean"
     extra: dict[str, Any] = {}
     if config.variant == "mipnn":
-        if best_single is not None and best_single[0] > final_val:
-            final, final_val, source = best_single[1], best_single[0], "best single batch"
+        center_val = val_acc(center)
+        if center_val > final_val:
+            final, final_val = center, center_val
+            source = "best of start, epoch means and batch solutions"
         if config.finetune_size > 0:
             tuned, tuned_val, info = _finetune(dataset, spec, config, final, val_acc)
             extra["finetune"] = info

@@ -85,6 +85,10 @@ def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
     if kw.get("prune") is not None:
         raise MipnnError("--prune is not combined with batch training; train without "
                          "--batch-size, or prune the batch-trained model's neurons later")
+    if kw.get("objective") == "gd":
+        raise MipnnError("batch training combines MIP solutions; --objective gd trains one "
+                         "network by gradient descent: drop --batch-size, or pick a MIP "
+                         "objective")
     out: Path = kw["out"]
     ds = load_dataset(dataset, csv=kw["csv_path"], target=kw["target_col"],
                       data_dir=kw["data_dir"], train_size=kw["train_size"], seed=kw["seed"],

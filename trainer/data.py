@@ -1,7 +1,7 @@
 """Data sets: read raw data, split deterministically, and encode to integer inputs.
 
-Built-in sets (see :func:`available_datasets`): ``breast_cancer`` (bundled with scikit-learn,
-needs no files), ``heart`` and ``adult`` (UCI files). Any CSV file with a named target column
+Built-in sets (see :func:`available_datasets`): ``breast_cancer`` and ``digits`` (bundled with
+scikit-learn, need no files), ``heart`` and ``adult`` (UCI files), ``mnist`` (IDX files). Any CSV file with a named target column
 loads too. Files are read from, in this order: the ``data_dir`` argument, the directory in the
 environment variable ``MIPNN_DATA_DIR``, or a cache directory (``$XDG_CACHE_HOME/mipnn``, else
 ``~/.cache/mipnn``) into which missing files are downloaded from UCI and verified (sha256 for
@@ -16,7 +16,11 @@ The training part (everything but the test set) is what the features are fitted 
 medians, category values), before ``train_size`` draws a stratified sample of the training
 examples; so a small sample may hold all-zero columns, and the features do not depend on it.
 
-Adding a data set (``mnist``, ``digits``): write a reader ``(location, notes) -> _Raw`` and
+Also ``digits`` (scikit-learn's bundled 8x8 digits, 20 % test) and ``mnist`` (standard IDX
+files, never downloaded; with only the t10k files present, the first 5,000 images are the
+training pool and the last 5,000 the test set).
+
+Adding a data set: write a reader ``(location, notes) -> _Raw`` and
 add a :class:`_Source` entry in :func:`_sources`; the split, encoding, provenance and listing
 follow. ``_Raw.test_frame`` carries a given test set (as for Adult).
 """
@@ -147,6 +151,7 @@ class _Source:
     files: tuple[tuple[str, ...], ...]  # each entry: alternatives, any one of them suffices
     read: Callable[[_Location, list[str]], _Raw]
     needs_files: bool = True
+    downloadable: bool = True
 
 
 def _sources() -> dict[str, _Source]:
@@ -173,6 +178,26 @@ def _sources() -> dict[str, _Source]:
             "UCI ML Repository dataset 2 (adult.data, adult.test)",
             (("adult.data",), ("adult.test",)),
             _read_adult,
+        ),
+        "digits": _Source(
+            "digits",
+            "Optical handwritten digits, 8x8: 1,797 x 64 pixels (0-16), classes 0-9",
+            "scikit-learn (bundled, no download)",
+            (),
+            _read_digits,
+            needs_files=False,
+        ),
+        "mnist": _Source(
+            "mnist",
+            "MNIST handwritten digits, 28x28: 784 pixels (0-255), classes 0-9",
+            "the standard IDX files (train-/t10k-images-idx3-ubyte, -labels-idx1-ubyte, "
+            "optionally .gz) in the data directory or its mnist/ subdirectory; not downloaded",
+            tuple(
+                tuple(f"{sub}{stem}{gz}" for sub in ("", "mnist/") for gz in (".gz", ""))
+                for stem in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+            ),
+            _read_mnist,
+            downloadable=False,
         ),
     }
 
@@ -272,6 +297,91 @@ def _read_breast_cancer(loc: _Location, notes: list[str]) -> _Raw:
     names = [str(n) for n in bunch.target_names]
     labels = np.asarray(names, dtype=object)[bunch.target.to_numpy()]
     return _Raw(bunch.data.copy(), labels, names, "breast_cancer (scikit-learn)")
+
+
+def _read_digits(loc: _Location, notes: list[str]) -> _Raw:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits(as_frame=True)
+    labels = bunch.target.astype(str).to_numpy(dtype=object)
+    return _Raw(bunch.data.astype(np.int64), labels, [str(k) for k in range(10)],
+                "digits (scikit-learn)")
+
+
+MNIST_SIDE = 28
+MNIST_POOL = 5000  # with only the t10k files: the first 5,000 images train, the last test
+
+
+def _find_idx(directory: Path, stem: str) -> Path | None:
+    for sub in (directory, directory / "mnist"):
+        for name in (f"{stem}.gz", stem):
+            if (sub / name).is_file():
+                return sub / name
+    return None
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An IDX file (optionally gzip-compressed) of unsigned bytes as an array."""
+    import gzip
+
+    try:
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read ({_one_line(exc)})") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise DataError(f"{path}: not an IDX file of unsigned bytes")
+    dims = data[3]
+    header = 4 + 4 * dims
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
+    if len(data) != header + int(np.prod(shape)):
+        raise DataError(f"{path}: IDX header says {shape}, but the file has "
+                        f"{len(data) - header} data bytes")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _read_mnist(loc: _Location, notes: list[str]) -> _Raw:
+    """MNIST from the standard IDX files: train-* as the training pool and t10k-* as the
+    test set; with only the t10k files, the first 5,000 images are the training pool and
+    the last 5,000 the test set (said in a note)."""
+    found = {stem: _find_idx(loc.directory, stem) for stem in (
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+    if found["t10k-images-idx3-ubyte"] is None or found["t10k-labels-idx1-ubyte"] is None:
+        if loc.origin != "cache":
+            raise _not_found(loc, "MNIST files t10k-images-idx3-ubyte[.gz] and "
+                             "t10k-labels-idx1-ubyte[.gz] (MNIST is not downloaded)")
+        raise DataError(
+            f"{loc.directory}: no MNIST files; put the IDX files (t10k-*, optionally train-*) "
+            "in a directory and pass --data-dir DIR or set MIPNN_DATA_DIR"
+        )
+
+    def pair(images: Path, labels: Path) -> tuple[pd.DataFrame, np.ndarray]:
+        X = read_idx(images)
+        y = read_idx(labels)
+        if X.ndim != 3 or X.shape[1:] != (MNIST_SIDE, MNIST_SIDE) or y.ndim != 1 \
+                or len(y) != len(X) or y.max(initial=0) > 9:
+            raise DataError(f"{images}, {labels}: expected n 28x28 images and n labels 0-9")
+        columns = [f"px{r:02d}_{c:02d}" for r in range(MNIST_SIDE) for c in range(MNIST_SIDE)]
+        frame = pd.DataFrame(X.reshape(len(X), -1).astype(np.int64), columns=columns)
+        return frame, y.astype(str).astype(object)
+
+    test_frame, test_labels = pair(found["t10k-images-idx3-ubyte"],  # type: ignore[arg-type]
+                                   found["t10k-labels-idx1-ubyte"])  # type: ignore[arg-type]
+    classes = [str(k) for k in range(10)]
+    if found["train-images-idx3-ubyte"] and found["train-labels-idx1-ubyte"]:
+        frame, labels = pair(found["train-images-idx3-ubyte"], found["train-labels-idx1-ubyte"])
+        notes.append(f"mnist: {len(frame):,} training and {len(test_frame):,} test images "
+                     f"from {found['train-images-idx3-ubyte'].parent}")
+        return _Raw(frame, labels, classes, str(found["train-images-idx3-ubyte"].parent),
+                    test_frame=test_frame, test_labels=test_labels)
+    where = str(found["t10k-images-idx3-ubyte"].parent)  # type: ignore[union-attr]
+    notes.append(
+        f"mnist: only the t10k files found in {where}: the first {MNIST_POOL:,} images are "
+        f"the training pool, the last {len(test_frame) - MNIST_POOL:,} the test set"
+    )
+    return _Raw(test_frame.iloc[:MNIST_POOL].reset_index(drop=True), test_labels[:MNIST_POOL],
+                classes, where, test_frame=test_frame.iloc[MNIST_POOL:].reset_index(drop=True),
+                test_labels=test_labels[MNIST_POOL:])
 
 
 def _read_heart(loc: _Location, notes: list[str]) -> _Raw:
@@ -759,7 +869,7 @@ def available_datasets(data_dir: Path | None = None) -> list[dict]:
         present = all(any((loc.directory / f).is_file() for f in alts) for alts in src.files)
         if present:
             status = f"present in {loc.directory}"
-        elif loc.may_download:
+        elif loc.may_download and src.downloadable:
             status = f"downloaded to {loc.directory} on first use"
         else:
             status = f"missing from {loc.directory} (from {loc.origin})"

@@ -41,7 +41,7 @@ SolveFn = Callable[..., object]  # solve_highs-compatible
 
 @dataclass(frozen=True)
 class LnsConfig:
-    sub_time: float = 5.0  # time limit of one sub-MIP (s)
+    sub_time: float = 3.0  # time limit of one sub-MIP (s)
     neurons: int = 2  # hidden neurons freed at first (adapts)
     fraction: float = 0.05  # share of parameters freed by a random neighbourhood
     seed: int = 0
@@ -158,3 +158,36 @@ def lns(
             stats.sideways += 1
     stats.objective = current
     return net, current, stats
+
+
+def polish_output(
+    spec: NetworkSpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    network: Network,
+    *,
+    solve: SolveFn,
+    time_limit: float,
+    seed: int = 0,
+    threads: int = 1,
+) -> tuple[Network, float]:
+    """Re-solve only the output layer of ``network`` for ``spec``'s objective (the hidden
+    layers fixed): turns a gradient network into a start that suits the MIP's objective
+    (e.g. smaller output weights for ``min_hinge``). Never worse than ``network``."""
+    net = [(np.asarray(W, np.int64), np.asarray(b, np.int64)) for W, b in network]
+    free = [(np.zeros(W.shape, bool), np.zeros(b.shape, bool)) for W, b in net]
+    free[-1] = (np.ones(net[-1][0].shape, bool), np.ones(net[-1][1].shape, bool))
+    sub = build_problem(spec, X, y, bounds=neighbourhood_bounds(spec, net, free))
+    start = start_from_network(sub, net)
+    current = objective_value(sub, start)
+    res = solve(sub, time_limit=time_limit, seed=seed, threads=threads, start=start)
+    sol = getattr(res, "solution", None)
+    if sol is not None:
+        try:
+            cand = network_from_solution(sub, sol)
+        except ValueError:
+            return net, current
+        value = objective_value(sub, start_from_network(sub, cand))
+        if value <= current:
+            return cand, value
+    return net, current

@@ -59,11 +59,12 @@ class TrainConfig:
     warm_start: bool = True  # start from the gradient baseline's network
     symmetry: bool = True  # order the hidden neurons (symmetry breaking rows)
     lns: bool = True  # large-neighbourhood search after the first solve
-    lns_sub_time: float = 5.0  # time limit of one LNS sub-MIP
-    full_solve_share: float = 0.2  # share of the time for the full MIP before LNS
+    lns_sub_time: float = 3.0  # time limit of one LNS sub-MIP
+    full_solve_share: float = 0.1  # share of the time for the full MIP before LNS
     target_objective: float | None = None  # stop once an incumbent reaches this objective
     highs_options: tuple[tuple[str, Any], ...] = ()  # extra HiGHS options (name, value)
     gd_epochs: int = 400
+    polish_start: bool = True  # re-solve the gradient start's output layer for the objective
     select: str = "objective"  # the model: best objective, or "val": best validation accuracy
 
     def check(self) -> None:
@@ -239,7 +240,20 @@ def train(
     if objective not in HARD_OBJECTIVES:
         candidates.append(("zero", zero_start(problem)))
     if gd_result is not None:
-        candidates.append(("gd", start_from_network(problem, canonical(gd_result.network))))
+        gd_net = gd_result.network
+        candidates.append(("gd", start_from_network(problem, canonical(gd_net))))
+        if config.polish_start and config.hidden:
+            from trainer.lns import polish_output
+
+            try:
+                polished, _ = polish_output(
+                    spec, X, y, gd_net, solve=_solver_fn(config),
+                    time_limit=max(1.0, min(10.0, 0.05 * config.time_limit)),
+                    seed=config.seed, threads=config.threads)
+                candidates.append(("gd+output", start_from_network(problem,
+                                                                   canonical(polished))))
+            except ValueError:  # e.g. hard rows the gradient network violates
+                pass
     for kind, v in candidates:
         if not is_feasible(problem, v):
             continue

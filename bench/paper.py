@@ -1,0 +1,256 @@
+"""The paper's benchmark (issue 3): Heart and Adult, 16 hidden neurons, objectives
+sat_margin, min_hinge, max_correct and the gradient baseline (gd), 5 seeds, a time limit
+per run; writes the section "## Paper benchmark (issue 3)" of docs/RESULTS.md.
+
+Each finished run is appended to a cache (bench/results/paper.jsonl, one JSON object a line)
+and skipped when found there, so the grid (tens of hours) can be resumed across sessions:
+
+    .venv/bin/python bench/paper.py --quick                 # < 10 minutes
+    .venv/bin/python bench/paper.py --dataset adult --n 200 --bound 1 --jobs 1
+    .venv/bin/python bench/paper.py --report-only           # rewrite the section only
+
+A run's seed sets both the data split (the stratified draw of N training examples) and the
+solvers' seeds. The training configuration is trainer.train.TrainConfig's defaults (warm
+start from the gradient baseline, symmetry breaking, HiGHS then large-neighbourhood search);
+each run records the test accuracy of the final network (best objective) and of the
+incumbent with the best validation accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = REPO / "bench" / "results" / "paper.jsonl"
+RESULTS = REPO / "docs" / "RESULTS.md"
+SECTION = "## Paper benchmark (issue 3)"
+DATASETS = ("heart", "adult")
+NS = (40, 120, 200, 280)
+BOUNDS = (1, 3, 15)
+OBJECTIVES = ("sat_margin", "min_hinge", "max_correct", "gd")
+SEEDS = (0, 1, 2, 3, 4)
+HIDDEN = 16
+VERSION = 2  # bump when the trainer changes enough that cached runs are not comparable
+
+# The paper's figures (test accuracy %, mean +/- std of 5 seeds, Gurobi, hours per run).
+PAPER = {
+    ("adult", 40, 1, "sat_margin"): "72.6 +/- 3.7",
+    ("adult", 120, 1, "sat_margin"): "77.9 +/- 0.8",
+    ("adult", 200, 1, "sat_margin"): "80.2 +/- 0.6",
+    ("adult", 280, 1, "sat_margin"): "79.6 +/- 1.0",
+    ("adult", 280, 3, "sat_margin"): "81.2 +/- 0.5",
+    ("adult", 200, 1, "min_hinge"): "79.2 +/- 0.5",
+    ("adult", 200, 1, "max_correct"): "77.1 +/- 1.3",
+    ("adult", 200, 1, "gd"): "79.4 +/- 1.0",
+    ("heart", 200, 1, "max_correct"): "81.4 +/- 3.1",
+    ("heart", 200, 1, "sat_margin"): "79.2 +/- 2.0",
+    ("heart", 200, 1, "min_hinge"): "77.0 +/- 1.3",
+    ("heart", 200, 1, "gd"): "79.2 +/- 2.0",
+}
+
+
+def run_key(dataset: str, n: int, bound: int, objective: str, seed: int, time_limit: float
+            ) -> str:
+    return f"v{VERSION}|{dataset}|N{n}|P{bound}|{objective}|s{seed}|t{time_limit:g}|H{HIDDEN}"
+
+
+def load_cache(path: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                out[rec["key"]] = rec
+    return out
+
+
+def one_run(dataset: str, n: int, bound: int, objective: str, seed: int, time_limit: float,
+            data_dir: str) -> dict[str, Any]:
+    """Train once and return the record (runs in a worker process, one thread)."""
+    from trainer.data import load_dataset
+    from trainer.train import TrainConfig, train
+
+    ds = load_dataset(dataset, data_dir=Path(data_dir), train_size=n, seed=seed)
+    cfg = TrainConfig(hidden=(HIDDEN,), bound=bound, objective=objective,
+                      time_limit=time_limit, seed=seed, threads=1)
+    t0 = time.perf_counter()
+    r = train(ds, cfg)
+    wall = time.perf_counter() - t0
+    info = r.model.training
+    by_val = info.get("best_by_val") or {}
+    return {
+        "key": run_key(dataset, n, bound, objective, seed, time_limit),
+        "dataset": dataset, "n": n, "bound": bound, "objective": objective, "seed": seed,
+        "time_limit": time_limit, "hidden": HIDDEN,
+        "train": r.train_accuracy, "val": r.val_accuracy, "test": r.test_accuracy,
+        "test_by_val": by_val.get("test", r.test_accuracy),
+        "objective_value": info.get("objective_value"), "status": info.get("status"),
+        "time": round(wall, 2), "build_time": info.get("build_time"),
+        "start": info.get("start"), "lns": info.get("lns"),
+        "incumbents": (info.get("trajectory") or {}).get("incumbents"),
+        "solver": info.get("solver"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+
+
+def _fmt(values: list[float], scale: float = 100.0, digits: int = 1) -> str:
+    a = np.asarray(values, dtype=float) * scale
+    if a.size == 1:
+        return f"{a[0]:.{digits}f}"
+    return f"{a.mean():.{digits}f} +/- {a.std():.{digits}f}"
+
+
+def report(cache: dict[str, dict[str, Any]]) -> str:
+    """The RESULTS.md section, from every cached run."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for rec in cache.values():
+        if not rec["key"].startswith(f"v{VERSION}|"):
+            continue
+        k = (rec["time_limit"], rec["dataset"], rec["n"], rec["bound"], rec["objective"])
+        groups.setdefault(k, []).append(rec)
+    lines = [
+        SECTION,
+        "",
+        "Written by `bench/paper.py` from `bench/results/paper.jsonl`. Every figure below was "
+        "measured on this project's 2-core machine (one thread per run; other benchmarks "
+        "shared the machine), HiGHS 1.16, 16 hidden neurons, the trainer's default "
+        "configuration (gradient-baseline warm start, symmetry breaking, HiGHS then "
+        "large-neighbourhood search). Accuracies in %, mean +/- std over the seeds listed "
+        "(std over seeds, population). `test (val-sel.)` is the test accuracy of the "
+        "incumbent with the best validation accuracy (the `--select val` model) in the same "
+        "runs. Cells with fewer than 5 seeds are partial; cells not listed were not "
+        "measured. Paper: Gurobi, hours per run, on a server.",
+        "",
+    ]
+    for tl in sorted({k[0] for k in groups}, reverse=True):
+        lines += [f"### Time limit {tl:g} s per run", "",
+                  "| data | N | P | objective | seeds | test % | test (val-sel.) % | train % | "
+                  "time s | paper test % |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        keys = sorted((k for k in groups if k[0] == tl),
+                      key=lambda k: (k[1], k[2], k[3], OBJECTIVES.index(k[4])
+                                     if k[4] in OBJECTIVES else 9, k[4]))
+        for k in keys:
+            recs = sorted(groups[k], key=lambda r: r["seed"])
+            seeds = ",".join(str(r["seed"]) for r in recs)
+            lines.append(
+                f"| {k[1]} | {k[2]} | {k[3]} | {k[4]} | {seeds} | "
+                f"{_fmt([r['test'] for r in recs])} | "
+                f"{_fmt([r['test_by_val'] for r in recs])} | "
+                f"{_fmt([r['train'] for r in recs])} | "
+                f"{_fmt([r['time'] for r in recs], 1.0, 0)} | "
+                f"{PAPER.get(k[1:], '-')} |"
+            )
+        lines.append("")
+    missing = [k for k in PAPER if not any(g[1:] == k and g[0] == 300 for g in groups)]
+    if missing:
+        lines.append("Paper cells without a 300 s measurement here: "
+                     + ", ".join(f"{d} N={n} P={p} {o}" for d, n, p, o in missing) + ".")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_section(text: str, path: Path = RESULTS) -> None:
+    """Replace (or append) this benchmark's section of RESULTS.md, leaving the others."""
+    old = path.read_text() if path.exists() else "# Results\n"
+    if SECTION in old:
+        start = old.index(SECTION)
+        nxt = old.find("\n## ", start + len(SECTION))
+        end = len(old) if nxt < 0 else nxt + 1
+        new = old[:start] + text.rstrip("\n") + "\n" + ("\n" + old[end:] if nxt >= 0 else "")
+    else:
+        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
+    path.write_text(new)
+
+
+def _ints(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        if "-" in part:
+            a, b = part.split("-")
+            out += list(range(int(a), int(b) + 1))
+        elif part.strip():
+            out.append(int(part))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="N=40 and 200, P=1, seed 0, 30 s per run: under 10 minutes")
+    ap.add_argument("--dataset", nargs="+", choices=DATASETS, default=list(DATASETS))
+    ap.add_argument("--n", nargs="+", type=int, default=list(NS))
+    ap.add_argument("--bound", nargs="+", type=int, default=list(BOUNDS))
+    ap.add_argument("--objective", nargs="+", default=list(OBJECTIVES))
+    ap.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,2")
+    ap.add_argument("--time-limit", type=float, default=300.0)
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--data-dir", default=os.environ.get(
+        "MIPNN_DATA_DIR", str(REPO.parent / "shared" / "data")))
+    ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--dry-run", action="store_true", help="list the runs to do")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.bound, args.seeds, args.time_limit = [40, 200], [1], "0", 30.0
+    seeds = _ints(args.seeds)
+    cache = load_cache(args.cache)
+    todo = []
+    if not args.report_only:
+        for dataset in args.dataset:
+            for n in args.n:
+                if dataset == "heart" and n > 200:
+                    continue
+                for bound in args.bound:
+                    for objective in args.objective:
+                        for seed in seeds:
+                            key = run_key(dataset, n, bound, objective, seed, args.time_limit)
+                            if key not in cache:
+                                todo.append((dataset, n, bound, objective, seed))
+    # cheap gradient runs first, then by cell
+    todo.sort(key=lambda r: (r[3] != "gd",))
+    print(f"{len(todo)} runs to do, {len(cache)} cached", flush=True)
+    if args.dry_run:
+        for r in todo:
+            print(*r)
+        return 0
+    args.cache.parent.mkdir(parents=True, exist_ok=True)
+    if todo:
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            futures = {pool.submit(one_run, *r, args.time_limit, args.data_dir): r for r in todo}
+            for fut in as_completed(futures):
+                r = futures[fut]
+                try:
+                    rec = fut.result()
+                except Exception as exc:  # noqa: BLE001 - report and keep going
+                    print(f"FAILED {r}: {type(exc).__name__}: {exc}", file=sys.stderr,
+                          flush=True)
+                    continue
+                with args.cache.open("a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+                cache[rec["key"]] = rec
+                print(f"{rec['dataset']} N={rec['n']} P={rec['bound']} {rec['objective']} "
+                      f"seed {rec['seed']}: train {100 * rec['train']:.1f} test "
+                      f"{100 * rec['test']:.1f} (val-sel. {100 * rec['test_by_val']:.1f}) "
+                      f"in {rec['time']:.0f} s", flush=True)
+                write_section(report(cache), args.results)
+    write_section(report(cache), args.results)
+    print(f"wrote the section of {args.results}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())

@@ -98,6 +98,27 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _parse_options(items: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """``NAME=VALUE`` pairs; values become bool, int or float where they look like one."""
+    out = []
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise MipnnError(f"--highs-option {item!r}: expected NAME=VALUE")
+        value: Any = text.strip()
+        if value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        else:
+            for kind in (int, float):
+                try:
+                    value = kind(value)
+                    break
+                except ValueError:
+                    pass
+        out.append((name.strip(), value))
+    return tuple(out)
+
+
 def _pct(value: float | None) -> str:
     return "   -  " if value is None or value != value else f"{100 * value:5.1f}%"
 
@@ -110,10 +131,33 @@ def _pct(value: float | None) -> str:
               help="hidden layer sizes, e.g. 16 or 16,8; 0 for none")
 @click.option("--bound", "-P", type=click.IntRange(1, 127), default=1, show_default=True,
               help="weights and biases are integers in [-P, P]")
-@click.option("--objective", type=click.Choice(["sat_margin"]), default="sat_margin",
-              show_default=True)
+@click.option("--objective",
+              type=click.Choice(["sat_margin", "max_correct", "min_hinge", "min_w", "max_m",
+                                 "gd"]),
+              default="sat_margin", show_default=True,
+              help="MIP objective (docs/TRAINING.md), or gd: the gradient baseline")
 @click.option("--margin", type=click.IntRange(min=1), default=1, show_default=True,
-              help="sat_margin: required score margin")
+              help="sat_margin, min_hinge: required score margin")
+@click.option("--solver", type=click.Choice(["highspy", "highs", "gurobi", "cplex", "scip",
+                                             "cbc"]),
+              default="highspy", show_default=True,
+              help="highspy: HiGHS directly; the others through Pyomo (highs = HiGHS via Pyomo)")
+@click.option("--warm-start/--no-warm-start", default=True, show_default=True,
+              help="start the MIP from the gradient baseline's network")
+@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
+              help="order the hidden neurons (symmetry-breaking rows)")
+@click.option("--lns/--no-lns", default=True, show_default=True,
+              help="large-neighbourhood search after the first solve")
+@click.option("--target-objective", type=float, metavar="VALUE",
+              help="stop as soon as an incumbent's objective is at most VALUE")
+@click.option("--select", type=click.Choice(["objective", "val"]), default="objective",
+              show_default=True,
+              help="keep the best-objective network, or the incumbent with the best "
+                   "validation accuracy")
+@click.option("--highs-option", "highs_options", multiple=True, metavar="NAME=VALUE",
+              help="extra solver option, e.g. mip_heuristic_effort=0.3 (repeatable)")
+@click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.png",
+              help="write the incumbent trajectory (objective, accuracies) as a PNG")
 @click.option("--levels", type=click.IntRange(1, 255), default=255, show_default=True,
               help="inputs are quantised to integers in [0, L]")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0,
@@ -135,11 +179,14 @@ def _pct(value: float | None) -> str:
 @user_errors
 def train(
     dataset: str | None, csv_path: Path | None, target_col: str | None, data_dir: Path | None,
-    train_size: int | None, hidden: str, bound: int, objective: str, margin: int, levels: int,
+    train_size: int | None, hidden: str, bound: int, objective: str, margin: int,
+    solver: str, warm_start: bool, symmetry: bool, lns: bool, target_objective: float | None,
+    select: str, highs_options: tuple[str, ...], plot: Path | None, levels: int,
     time_limit: float, seed: int, threads: int, prune: float | None, prune_mode: str,
     simplify: bool, out: Path, quiet: bool,
 ) -> None:
-    """Train a network with the MIP solver and write the model file."""
+    """Train a network with the MIP solver (or the gradient baseline) and write the model
+    file. Every new incumbent is shown as it is found."""
     from trainer.data import load_dataset
     from trainer.model import save_model
     from trainer.train import TrainConfig
@@ -151,7 +198,9 @@ def train(
     config = TrainConfig(
         hidden=_parse_hidden(hidden), bound=bound, objective=objective, margin=margin,
         time_limit=time_limit, seed=seed, threads=threads, prune=prune,
-        prune_mode=prune_mode, simplify=simplify,
+        prune_mode=prune_mode, simplify=simplify, solver=solver, warm_start=warm_start,
+        symmetry=symmetry, lns=lns, target_objective=target_objective, select=select,
+        highs_options=_parse_options(highs_options),
     )
     config.check()
     ds = load_dataset(dataset, csv=csv_path, target=target_col, data_dir=data_dir,
@@ -186,6 +235,12 @@ def train(
 
     result = run_train(ds, config, on_progress=show)
     save_model(result.model, out)
+    if plot is not None:
+        from trainer.plot import plot_trajectory
+
+        plot_trajectory(result.trajectory, plot,
+                        f"{ds.name} {shape} P={bound} {objective} seed {seed}")
+        click.echo(f"wrote {plot}")
     s = result.solve
     click.echo(
         f"solver: {s.solver}, status {s.status}, objective {s.objective:g}, "

@@ -101,7 +101,8 @@ def solve_highs(
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 1e-6)
     for key, value in (options or {}).items():
-        h.setOptionValue(key, value)
+        if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+            raise SolverError(f"HiGHS refused the option {key}={value!r} (unknown name or value)")
 
     lp = highspy.HighsLp()
     lp.num_col_ = problem.n_cols

@@ -176,6 +176,10 @@ def train(
     Raises SolverError when no solution is found, InfeasibleError when ``min_w``/``max_m``
     cannot fit the training set, and MipnnError for a bad configuration."""
     config.check()
+    if config.solver != "highspy" and config.objective != "gd":
+        from trainer.pyomo_route import pyomo_solver
+
+        pyomo_solver(config.solver)  # a missing solver is a user error, before any work
     t_start = time.perf_counter()
     X, y = dataset.X_train, dataset.y_train
     n_classes = len(dataset.classes)

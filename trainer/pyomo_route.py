@@ -153,9 +153,11 @@ def solve_pyomo(
     objective = None
     if status in ("optimal", "time_limit"):
         values = [v[j].value for j in range(problem.n_cols)]
-        if any(x is None for x in values):
-            raise SolverError(f"{solver} via Pyomo returned a solution with missing values")
-        solution = np.array(values, dtype=float)
+        # a column in no row and not in the objective (a weight of an all-zero input) is not
+        # sent to the solver: any value in its range is optimal; take the one nearest 0
+        unused = np.array([x is None for x in values])
+        solution = np.array([0.0 if x is None else x for x in values], dtype=float)
+        solution[unused] = np.clip(0.0, problem.col_lower[unused], problem.col_upper[unused])
         objective = float(pe.value(model.obj))
     incumbents = []
     if solution is not None:

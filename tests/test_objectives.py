@@ -1,0 +1,255 @@
+"""Issue 3: every objective, both solver routes, the gradient baseline, warm start, symmetry
+breaking, LNS, and models from each objective running bit-exactly on the host."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import require_tools
+
+from trainer.errors import MipnnError
+from trainer.formulation import (
+    HARD_OBJECTIVES,
+    OBJECTIVES,
+    NetworkSpec,
+    build_problem,
+    default_bounds,
+    hinge_breakpoints,
+    hinge_value,
+    is_feasible,
+    network_from_solution,
+    objective_value,
+    order_neurons,
+    start_from_network,
+)
+from trainer.highs import solve_highs
+from trainer.model import Layer, Model, accuracy, forward, save_model
+from trainer.train import TrainConfig, train
+
+
+def tiny(objective: str, seed: int = 0, n: int = 8):
+    """A tiny instance; labels of a random network for the objectives that must fit every
+    example, random labels (not separable in general) for the others."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, (n, 3))
+    X[:, 2] = 0  # a column zero in every example
+    spec = NetworkSpec(3, (2,), 2, bound=1, levels=3, objective=objective)
+    if objective in HARD_OBJECTIVES:
+        y = (X[:, 0] > X[:, 1]).astype(np.int64)
+    else:
+        y = rng.integers(0, 2, n)
+    return spec, X, y
+
+
+def _model(net, levels=3, classes=("a", "b")):
+    layers = [Layer(W, b, "sign") for W, b in net[:-1]] + [Layer(*net[-1], "linear")]
+    return Model("t", list(classes), net[0][0].shape[1], levels, layers)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_every_objective_solves_a_tiny_instance_to_optimality(objective):
+    spec, X, y = tiny(objective)
+    p = build_problem(spec, X, y, symmetry=True)
+    res = solve_highs(p, time_limit=60)
+    assert res.status == "optimal"
+    net = network_from_solution(p, res.solution)
+    assert np.all(net[0][0][:, 2] == 0)  # zero column, zero weights
+    model = _model(net)
+    _, pred = forward(model, X)
+    value = objective_value(p, start_from_network(p, order_neurons(net, 1, 0)))
+    assert value == pytest.approx(res.objective)
+    if objective == "max_correct":
+        assert res.objective == pytest.approx(np.sum(pred != y))
+    if objective in HARD_OBJECTIVES:
+        assert np.all(pred == y)
+
+
+def _pyomo_solvers():
+    from trainer.pyomo_route import _PYOMO
+
+    return list(_PYOMO)
+
+
+@pytest.mark.parametrize("solver", _pyomo_solvers())
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_both_routes_reach_the_same_optimum(objective, solver):
+    from trainer.errors import SolverError
+    from trainer.pyomo_route import pyomo_solver, solve_pyomo
+
+    try:
+        pyomo_solver(solver)
+    except SolverError:
+        if solver == "highs":
+            raise  # HiGHS comes with highspy: it must be available through Pyomo too
+        pytest.skip(f"{solver} is not installed")
+    spec, X, y = tiny(objective, seed=1)
+    p = build_problem(spec, X, y, symmetry=True)
+    direct = solve_highs(p, time_limit=60)
+    via = solve_pyomo(p, solver=solver, time_limit=60)
+    assert direct.status == via.status == "optimal"
+    assert via.objective == pytest.approx(direct.objective, abs=1e-6)
+    assert is_feasible(p, via.solution, tol=1e-5)
+
+
+def test_missing_pyomo_solver_is_a_user_error():
+    from trainer.pyomo_route import pyomo_solver
+
+    with pytest.raises(MipnnError, match="unknown Pyomo solver"):
+        pyomo_solver("nope")
+
+
+def test_hinge_epigraph_is_exact_at_small_integers_and_breakpoints():
+    bp = hinge_breakpoints(200)
+    assert bp[0] == 0 and bp[-1] >= 200 and len(bp) <= 18
+    h = np.arange(0, 201)
+    g = hinge_value(h, bp)
+    assert np.all(g >= h**2)
+    assert np.array_equal(g[:5], h[:5] ** 2)
+    inside = bp[bp <= 200].astype(int)
+    assert np.array_equal(g[inside], inside**2)
+
+
+def toy(n=40, seed=0, levels=3):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, levels + 1, (n, 4)).astype(np.uint8)
+    X[:, 3] = 0
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 1).astype(np.int64)
+    return SimpleNamespace(
+        name="toy", classes=["no", "yes"], levels=levels,
+        features=[{"name": f"x{i}", "kind": "numeric", "min": 0.0, "max": float(levels)}
+                  for i in range(4)],
+        X_train=X[:24], y_train=y[:24], X_val=X[24:32], y_val=y[24:32], X_test=X[32:],
+        y_test=y[32:], provenance={},
+    )
+
+
+@pytest.mark.parametrize("objective", [*OBJECTIVES, "gd"])
+def test_reported_accuracy_is_forwards_and_the_model_runs_bit_exact_on_the_host(
+        objective, tmp_path):
+    from mipnn.firmware import run_firmware
+
+    ds = toy()
+    cfg = TrainConfig(hidden=(3,), bound=1, objective=objective, time_limit=6, seed=0)
+    result = train(ds, cfg)
+    model = result.model
+    assert result.train_accuracy == accuracy(model, ds.X_train, ds.y_train)
+    assert result.mip_train_accuracy == result.train_accuracy
+    assert result.test_accuracy == accuracy(model, ds.X_test, ds.y_test)
+    assert model.training["accuracy"]["train"] == result.train_accuracy
+    assert model.training["objective"] == objective
+    assert model.training["trajectory"]["incumbents"] >= 1
+    for layer in model.layers:
+        assert np.abs(layer.weights).max(initial=0) <= 1
+    if objective in HARD_OBJECTIVES:
+        assert result.train_accuracy == 1.0
+    path = save_model(model, tmp_path / f"{objective}.json")
+    require_tools("gcc", "make")
+    X = np.vstack([ds.X_test, np.zeros((1, 4), np.uint8), np.full((1, 4), 3, np.uint8)])
+    report = run_firmware(path, "host", X, workdir=tmp_path / "build")
+    assert report.ok, report.describe_mismatches(limit=3)
+
+
+def test_hard_objective_on_contradictory_data_is_a_clear_error():
+    ds = toy()
+    ds.X_train = np.vstack([ds.X_train[:4], ds.X_train[:4]])
+    ds.y_train = np.concatenate([np.zeros(4, np.int64), np.ones(4, np.int64)])
+    for objective in HARD_OBJECTIVES:
+        with pytest.raises(MipnnError, match="classifies every training example"):
+            train(ds, TrainConfig(hidden=(2,), objective=objective, time_limit=5))
+
+
+def test_gradient_baseline_keeps_integer_ranges_and_zero_columns():
+    from trainer.gd import GdConfig, train_gd
+
+    ds = toy()
+    r = train_gd(ds.X_train, ds.y_train, hidden=(4,), n_classes=2, bound=2, levels=3,
+                 config=GdConfig(epochs=50, seed=1))
+    (W0, b0), (W1, b1) = r.network
+    assert W0.shape == (4, 4) and W1.shape == (2, 4)
+    assert np.abs(W0).max() <= 2 and np.abs(W1).max() <= 2 and np.abs(b1).max() <= 2
+    assert np.abs(b0).max() <= 2 * 3  # first bias scaled by L
+    assert np.all(W0[:, 3] == 0)
+    _, pred = forward(_model(r.network, levels=3), ds.X_train)
+    assert np.mean(pred == ds.y_train) == r.train_accuracy
+    again = train_gd(ds.X_train, ds.y_train, hidden=(4,), n_classes=2, bound=2, levels=3,
+                     config=GdConfig(epochs=50, seed=1))
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(r.network, again.network, strict=True))
+
+
+@pytest.mark.parametrize("hidden", [(4,), (3, 3)])
+def test_ordering_neurons_keeps_the_function_and_satisfies_the_symmetry_rows(hidden):
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 8, (20, 5))
+    y = rng.integers(0, 3, 20)
+    spec = NetworkSpec(5, hidden, 3, bound=2, levels=7)
+    p = build_problem(spec, X, y, symmetry=True)
+    for _ in range(10):
+        net = [(rng.integers(lo, hi + 1), rng.integers(blo, bhi + 1))
+               for lo, hi, blo, bhi in default_bounds(spec)]
+        ordered = order_neurons(net, 2, int(p.meta["first_active"]))
+        m1 = _model(net, 7, "abc")
+        m2 = _model(ordered, 7, "abc")
+        assert np.array_equal(forward(m1, X)[0], forward(m2, X)[0])
+        assert is_feasible(p, start_from_network(p, ordered))
+
+
+def test_lns_never_ends_worse_than_its_start_and_target_stops_highs():
+    import time
+
+    from trainer.lns import lns
+
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 4, (30, 4))
+    y = rng.integers(0, 2, 30)
+    spec = NetworkSpec(4, (4,), 2, bound=1, levels=3, objective="sat_margin")
+    start = [(rng.integers(-1, 2, (4, 4)), rng.integers(-3, 4, 4)),
+             (rng.integers(-1, 2, (2, 4)), rng.integers(-1, 2, 2))]
+    p = build_problem(spec, X, y)
+    before = objective_value(p, start_from_network(p, start))
+    net, value, stats = lns(spec, X, y, start, deadline=time.perf_counter() + 4,
+                            solve=solve_highs)
+    assert value <= before and stats.iterations >= 1
+    assert objective_value(p, start_from_network(p, net)) == pytest.approx(value)
+    res = solve_highs(p, time_limit=30, start=start_from_network(p, start), target=before)
+    assert res.status in ("target", "optimal")
+    assert res.objective <= before
+
+
+def test_cli_trains_each_kind_and_plots(tmp_path):
+    from mipnn.cli import main
+
+    runner = CliRunner()
+    out = tmp_path / "m.json"
+    png = tmp_path / "t.png"
+    r = runner.invoke(main, ["train", "--dataset", "breast_cancer", "--train-size", "30",
+                             "--hidden", "2", "--objective", "max_correct", "--time-limit", "4",
+                             "--plot", str(png), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert png.stat().st_size > 1000 and out.exists()
+    assert "accuracy: train" in r.output
+    r = runner.invoke(main, ["train", "--dataset", "breast_cancer", "--train-size", "30",
+                             "--objective", "gd", "-q", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["train", "--dataset", "breast_cancer", "--solver", "cplex",
+                             "--out", str(out)])
+    from trainer.pyomo_route import pyomo_solver
+
+    try:
+        pyomo_solver("cplex")
+    except MipnnError:
+        assert r.exit_code == 2 and "cplex" in r.output
+        assert "Traceback" not in r.output
+
+
+def test_digits_and_mnist_data_sets(shared_data):
+    from trainer.data import load_dataset
+
+    d = load_dataset("digits", train_size=50, seed=0)
+    assert d.X_train.shape == (50, 64) and d.classes == [str(k) for k in range(10)]
+    m = load_dataset("mnist", data_dir=shared_data, train_size=60, seed=0)
+    assert m.X_train.shape == (60, 784) and len(m.y_test) == 5000
+    assert any("first 5,000" in note for note in m.notes)
+    assert m.X_train.max() <= 255

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from mipnn.failure import Failure
 from trainer.errors import MipnnError
 
 BATCH_KEYS = ("batch_size", "epochs", "batch_variant", "workers", "scheduler", "checkpoint",
@@ -60,15 +61,8 @@ def batch_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class _Failure(click.ClickException):
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"mipnn: error: {self.format_message()}", err=True)
-
-
 def _fail(message: str) -> None:
-    raise _Failure(message)
+    raise Failure(message)
 
 
 def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:

@@ -13,7 +13,9 @@ from typing import Any
 import click
 import numpy as np
 
+from codegen.strategy import STRATEGY_CHOICES
 from mipnn.batch_cli import batch_options
+from mipnn.failure import Failure
 from trainer.errors import MipnnError
 
 DATASET_HELP = "built-in data set (see `mipnn datasets`)"
@@ -27,16 +29,11 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except MipnnError as exc:
-            raise _Failure(str(exc)) from None
+            raise Failure(str(exc)) from None
 
     return wrapper
 
 
-class _Failure(click.ClickException):
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"mipnn: error: {self.format_message()}", err=True)
 
 
 def _data_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -314,42 +311,93 @@ def eval_cmd(model_path: Path, dataset: str | None, csv_path: Path | None,
 
 @main.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="directory to write NAME.h and NAME.c into")
 @click.option("--name", help="C name prefix (default: the model's name)")
+@click.option("--strategy", type=click.Choice(STRATEGY_CHOICES), default="auto",
+              show_default=True,
+              help="how the C computes the network; auto: the fastest by the cost model")
+@click.option("--target", "target", metavar="TARGET",
+              help="tune --strategy auto for this firmware target (default: a generic 32-bit "
+                   "core; avr with --arduino)")
+@click.option("--arduino", type=click.Path(path_type=Path, file_okay=False),
+              help="also write an Arduino library (and PlatformIO library.json) into DIR")
 @user_errors
-def export(model_path: Path, out: Path, name: str | None) -> None:
-    """Generate integer-only C (NAME.h, NAME.c) for MODEL."""
+def export(model_path: Path, out: Path | None, name: str | None, strategy: str,
+           target: str | None, arduino: Path | None) -> None:
+    """Generate integer-only C (NAME.h, NAME.c) for MODEL, or an Arduino library."""
+    from codegen.arduino import export_arduino
     from codegen.export import export as run_export
 
-    for path in run_export(model_path, out, name):
-        click.echo(f"wrote {path}")
+    if out is None and arduino is None:
+        raise MipnnError("give --out DIR (C files) and/or --arduino DIR (an Arduino library)")
+    profile = _cost_profile(target)
+    if out is not None:
+        for path in run_export(model_path, out, name, strategy=strategy, profile=profile):
+            click.echo(f"wrote {path}")
+    if arduino is not None:
+        paths = export_arduino(model_path, arduino, name, strategy=strategy,
+                               profile=profile or "avr")
+        click.echo(f"wrote Arduino library {arduino} ({len(paths)} files)")
+        for path in paths:
+            click.echo(f"  {path}")
+
+
+def _cost_profile(target: str | None) -> str | None:
+    """The cost profile of a firmware target (``None``: the generic one)."""
+    if target is None:
+        return None
+    from mipnn.firmware import target_info
+
+    return str(target_info(target)["cost_profile"] or "generic32")
 
 
 @main.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--target", "targets", required=True, multiple=True,
-              help="host, cortex-m3, ... (repeat, or 'all' for every installed target)")
+              help="host, cortex-m0, cortex-m3, cortex-m4, avr, rv32 (repeat), or 'all' for "
+                   "every target whose tools are installed")
+@click.option("--strategy", "strategies", type=click.Choice(STRATEGY_CHOICES), multiple=True,
+              help="code-generation strategy (repeat to compare; default: auto, the fastest "
+                   "by the target's cost model)")
 @click.option("--vectors", type=click.IntRange(min=0), default=256, show_default=True,
               help="how many test-split vectors to include (plus edge and random ones)")
 @click.option("--random", "n_random", type=click.IntRange(min=0), default=64, show_default=True,
               help="how many random input vectors to add")
 @click.option("--build-dir", type=click.Path(path_type=Path, file_okay=False),
               help="where to build (default: a temporary directory)")
+@click.option("--report", "report_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="also write the measurements as JSON to this file")
+@click.option("--measure/--no-measure", default=True, show_default=True,
+              help="measure the model's own flash/RAM and count one inference")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
               envvar="MIPNN_DATA_DIR", show_envvar=True)
 @user_errors
-def firmware(model_path: Path, targets: tuple[str, ...], vectors: int, n_random: int,
-             build_dir: Path | None, data_dir: Path | None) -> None:
-    """Build MODEL for a target, run it, and compare every output with the reference."""
-    from mipnn.firmware import golden_vectors, list_targets, missing_tools, run_firmware
+def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, ...],
+             vectors: int, n_random: int, build_dir: Path | None, report_path: Path | None,
+             measure: bool, data_dir: Path | None) -> None:
+    """Build MODEL for targets, run it, compare every output with the reference, and report
+    sizes, stack and the instructions (AVR: cycles) of one inference."""
+    from mipnn.firmware import (
+        golden_vectors,
+        list_targets,
+        missing_tools,
+        run_firmware,
+        write_report,
+    )
     from trainer.model import load_model
 
     model = load_model(model_path)
     names: list[str] = []
     for t in targets:
         if t == "all":
-            names += [n for n in list_targets() if not missing_tools(n)]
+            for n in list_targets():
+                missing = missing_tools(n)
+                if missing:
+                    click.echo(f"note: skipping {n}: missing {', '.join(missing)} "
+                               "(scripts/install-deps.sh installs them)", err=True)
+                else:
+                    names.append(n)
         else:
             names.append(t)
     test_X = None
@@ -361,24 +409,39 @@ def firmware(model_path: Path, targets: tuple[str, ...], vectors: int, n_random:
                        "vectors only", err=True)
     X = golden_vectors(model, test_X, n_random=n_random, seed=0, limit=vectors)
     failed = False
-    click.echo(f"{'target':<11} {'vectors':>7} {'differ':>6} {'flash B':>8} {'RAM B':>6} "
-               f"{'stack B':>7} {'model flash B':>13} {'model stack B':>13}  verdict")
+    reports = []
+    click.echo(f"{'target':<10} {'vectors':>7} {'differ':>6} {'flash B':>8} {'RAM B':>6} "
+               f"{'model flash B':>13} {'model RAM B':>11} {'stack B':>7} {'instr':>7} "
+               f"{'cycles':>7}  {'strategy':<9} verdict")
     for t in dict.fromkeys(names):
-        r = run_firmware(model_path, t, X, workdir=build_dir)
-        verdict = "bit-exact" if r.ok else "MISMATCH"
-        stack = "-" if r.stack_used_bytes is None else str(r.stack_used_bytes)
-        mstack = "-" if r.model_stack_bytes is None else str(r.model_stack_bytes)
-        click.echo(f"{t:<11} {r.n_vectors:>7} {len(r.mismatches):>6} {r.flash_bytes:>8} "
-                   f"{r.ram_bytes:>6} {stack:>7} {r.model_flash_bytes:>13} {mstack:>13}  "
-                   f"{verdict}")
-        for line in r.describe_mismatches(limit=5):
-            click.echo(f"  {line}", err=True)
-        failed = failed or not r.ok
-    click.echo("flash and RAM (static, without the stack) of the whole image incl. harness and "
-               "vectors; stack = peak measured on the target; model = the predict function "
-               "and its tables")
+        for strategy in dict.fromkeys(strategies or ("auto",)):
+            r = run_firmware(model_path, t, X, workdir=build_dir, strategy=strategy,
+                             measure=measure)
+            reports.append(r)
+            verdict = "bit-exact" if r.ok else "MISMATCH"
+            click.echo(
+                f"{t:<10} {r.n_vectors:>7} {len(r.mismatches):>6} {r.flash_bytes:>8} "
+                f"{r.ram_bytes:>6} {_dash(r.model_flash_bytes):>13} "
+                f"{_dash(r.model_ram_bytes):>11} {_dash(r.call_stack_bytes):>7} "
+                f"{_dash(r.instructions):>7} {_dash(r.cycles):>7}  {r.strategy:<9} {verdict}"
+            )
+            for line in r.describe_mismatches(limit=5):
+                click.echo(f"  {line}", err=True)
+            failed = failed or not r.ok
+    click.echo("flash, RAM: the whole image (harness and vectors included; RAM static, without "
+               "the stack); model flash/RAM: that image minus the same image without the "
+               "model; stack: peak of one inference, measured on the target; instr: "
+               "instructions of one inference (QEMU, counted); cycles: AVR cycles of one "
+               "inference (simavr, exact)")
+    if report_path is not None:
+        write_report(reports, report_path, model_path)
+        click.echo(f"wrote {report_path}")
     if failed:
         sys.exit(1)
+
+
+def _dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 if __name__ == "__main__":  # pragma: no cover

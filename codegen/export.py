@@ -1,7 +1,10 @@
 """Model file -> integer-only C (ARCHITECTURE.md 5).
 
 Python computes everything that depends on the numbers (value ranges, C types, the
-formatted tables); the Jinja2 templates in ``templates/`` hold only the shape of the code.
+formatted tables, the unrolled statements); the Jinja2 templates in ``templates/`` hold only
+the shape of the code. How the C computes the network is a *strategy* (``codegen.strategy``:
+``int8``, ``int16``, ``unrolled``, ``xnor``, or ``auto`` to let a cost model choose); all
+compute exactly the same scores.
 
 Range analysis (ARCHITECTURE.md 2). Layer ``l`` reads inputs ``a[i]`` from a box: ``[0, L]``
 for layer 0, ``{-1, +1}`` after a ``sign`` layer. The generated loop starts the accumulator
@@ -10,7 +13,9 @@ at ``b[j]`` and adds ``W[j][i] * a[i]`` one term at a time, so every partial sum
 ``int32_t``, ``int64_t`` that holds that bound for every neuron of the layer. Each product
 ``W * a`` fits 16 bits (``127 * 255 < 2**15``), so it is computed in ``int`` on every target.
 The class scores are returned as ``int32_t``: the exact range of the last layer's ``z`` over
-the input box must fit, or the model is refused with a ``CodegenError``.
+the input box must fit, or the model is refused with a ``CodegenError``. The ``int8``
+strategy uses ``int32_t`` accumulators unless 64 bits are needed; ``int16`` uses
+``int_fast16_t`` where the ``int16_t`` bound above holds.
 """
 
 from __future__ import annotations
@@ -24,6 +29,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from codegen.strategy import (
+    STRATEGY_CHOICES,
+    Estimate,
+    build_program,
+    choose_strategy,
+    estimate,
+    get_profile,
+)
 from trainer.errors import MipnnError
 from trainer.model import Model, file_sha256, load_model
 
@@ -213,7 +226,7 @@ def _comment_text(text: str) -> str:
 def _environment() -> jinja2.Environment:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES_DIR)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -221,6 +234,10 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["cint"] = _c_int
+    env.filters["plus"] = _plus
+    env.filters["hexu"] = _hexu
+    return env
 
 
 def banner_lines(model_sha256: str | None, what: str) -> list[str]:
@@ -251,26 +268,78 @@ def _features_doc(model: Model) -> list[str]:
     return lines
 
 
-def render(
-    model: Model, name: str | None = None, model_sha256: str | None = None
-) -> dict[str, str]:
-    """Render the C for ``model``: ``{"NAME.h": text, "NAME.c": text}``.
+STRATEGY_DOCS = {
+    "int8": "int8_t weight tables, one loop per layer, 32-bit accumulators",
+    "int16": "int8_t weight tables, one loop per layer, 16-bit accumulators where proven safe",
+    "unrolled": "straight-line add/subtract, zero weights skipped, weights in the code",
+    "xnor": "unrolled first layer, then +/-1 activations packed into bits (XOR/popcount)",
+}
 
-    ``name`` (default: the model's name) must be a C identifier and not a C keyword.
-    Raises CodegenError for a bad name or a model the C cannot represent exactly.
-    """
-    cname = resolve_name(model, name)
-    if model.n_classes > 32767:
+
+@dataclass(frozen=True)
+class Generated:
+    """What ``generate`` produced: the files, the strategy used (``auto`` resolved), the
+    cost model's estimates (when ``auto`` chose) and notes on the simplifications made."""
+
+    files: dict[str, str]
+    strategy: str
+    requested: str
+    profile: str
+    estimates: tuple[Estimate, ...]
+    notes: tuple[str, ...]
+
+
+def resolve_strategy(
+    model: Model, strategy: str = "auto", profile: str | None = None
+) -> tuple[str, list[Estimate]]:
+    """The concrete strategy for ``strategy`` (``auto``: the cost model of ``profile``
+    chooses) and the estimates behind the choice."""
+    if strategy not in STRATEGY_CHOICES:
         raise CodegenError(
-            f"{model.n_classes} classes: NAME_predict returns the class as an int, "
-            "which is 16 bits on AVR"
+            f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGY_CHOICES)}"
         )
-    plans = analyse_ranges(model)
-    max_dim = max([model.input_size] + [p.n_out for p in plans])
-    index_type = "uint_fast16_t" if max_dim <= 0xFFFF else "uint_fast32_t"
+    prof = get_profile(profile)
+    if strategy == "auto":
+        return choose_strategy(model, prof)
+    return strategy, [estimate(model, strategy, prof)]
+
+
+def _c_int(value: int) -> str:
+    """An integer constant that has its value on every target (``int`` may be 16 bits)."""
+    v = int(value)
+    if -INT16_MAX <= v <= INT16_MAX:
+        return str(v)
+    if v == INT32_MIN:
+        return "(INT32_C(-2147483647) - 1)"
+    if INT32_MIN < v <= INT32_MAX:
+        return f"INT32_C({v})"
+    if v == -INT64_MAX - 1:
+        return "(INT64_C(-9223372036854775807) - 1)"
+    return f"INT64_C({v})"
+
+
+def _plus(value: int) -> str:
+    v = int(value)
+    if v == 0:
+        return ""
+    return f" + {_c_int(v)}" if v > 0 else f" - {_c_int(-v)}"
+
+
+def _hexu(value: int, ctype: str = "uint32_t") -> str:
+    digits = {"uint8_t": 2, "uint16_t": 4}.get(ctype, 8)
+    return f"0x{int(value):0{digits}X}u"
+
+
+def _table_layers(model: Model, plans: list[LayerPlan], strategy: str) -> list[dict[str, object]]:
     reader = {"int8_t": "RD_I8", "int16_t": "RD_I16", "int32_t": "RD_I32"}
     layers = []
     for plan, layer in zip(plans, model.layers, strict=True):
+        if plan.acc_type == "int64_t":
+            acc_type = "int64_t"
+        elif strategy == "int16" and plan.acc_type == "int16_t":
+            acc_type = "int_fast16_t"
+        else:
+            acc_type = "int32_t"
         rows = [
             {"neuron": j, "lines": _wrap([int(v) for v in layer.weights[j]], "    ")}
             for j in range(plan.n_out)
@@ -278,6 +347,7 @@ def render(
         layers.append(
             {
                 "plan": plan,
+                "acc_type": acc_type,
                 "rows": rows,
                 "bias_lines": _wrap([int(b) for b in layer.bias], "    "),
                 "bias_reader": reader[plan.bias_type],
@@ -290,12 +360,42 @@ def render(
                 ),
             }
         )
-    context = {
+    return layers
+
+
+def generate(
+    model: Model,
+    name: str | None = None,
+    model_sha256: str | None = None,
+    strategy: str = "auto",
+    profile: str | None = None,
+) -> Generated:
+    """Render the C for ``model`` with ``strategy`` (``auto``: chosen by the cost model of
+    ``profile``, default ``generic32``; see ``codegen.strategy``).
+
+    ``name`` (default: the model's name) must be a C identifier and not a C keyword.
+    Raises CodegenError for a bad name, an unknown strategy, or a model the C cannot
+    represent exactly.
+    """
+    cname = resolve_name(model, name)
+    if model.n_classes > 32767:
+        raise CodegenError(
+            f"{model.n_classes} classes: NAME_predict returns the class as an int, "
+            "which is 16 bits on AVR"
+        )
+    plans = analyse_ranges(model)
+    chosen, estimates = resolve_strategy(model, strategy, profile)
+    max_dim = max([model.input_size] + [p.n_out for p in plans])
+    index_type = "uint_fast16_t" if max_dim <= 0xFFFF else "uint_fast32_t"
+    context: dict[str, object] = {
         "name": cname,
         "NAME": cname.upper(),
-        "banner": banner_lines(
-            model_sha256, f"Integer-only C for model {_comment_text(model.name)}."
-        ),
+        "banner": [
+            _banner_safe(line)
+            for line in banner_lines(
+                model_sha256, f"Integer-only C for model {_comment_text(model.name)}."
+            )
+        ],
         "model_name": _comment_text(model.name),
         "shape": "-".join(str(n) for n in model.shape),
         "n_inputs": model.input_size,
@@ -303,15 +403,52 @@ def render(
         "levels": model.levels,
         "classes": [(k, _comment_text(c)) for k, c in enumerate(model.classes)],
         "features": _features_doc(model),
-        "layers": layers,
         "index_type": index_type,
+        "strategy": chosen,
+        "strategy_doc": STRATEGY_DOCS[chosen],
     }
-    context["banner"] = [_banner_safe(line) for line in context["banner"]]
     env = _environment()
-    return {
+    notes: list[str] = []
+    if chosen in ("int8", "int16"):
+        context["layers"] = _table_layers(model, plans, chosen)
+        source = env.get_template("model.c.j2").render(context)
+    else:
+        program = build_program(model, chosen)
+        notes = list(program.notes)
+        top = "int_fast16_t"
+        if any(ctype != "int_fast16_t" for _, ctype in program.scores):
+            top = "int32_t"
+        context.update(
+            ops=program.ops,
+            scores=program.scores,
+            popcount_widths=program.popcount_widths,
+            notes=[_banner_safe(n) for n in notes],
+            top_type=top,
+        )
+        source = env.get_template("model_unrolled.c.j2").render(context)
+    files = {
         f"{cname}.h": env.get_template("model.h.j2").render(context),
-        f"{cname}.c": env.get_template("model.c.j2").render(context),
+        f"{cname}.c": source,
     }
+    return Generated(
+        files=files,
+        strategy=chosen,
+        requested=strategy,
+        profile=profile or "generic32",
+        estimates=tuple(estimates),
+        notes=tuple(notes),
+    )
+
+
+def render(
+    model: Model,
+    name: str | None = None,
+    model_sha256: str | None = None,
+    strategy: str = "auto",
+    profile: str | None = None,
+) -> dict[str, str]:
+    """Render the C for ``model``: ``{"NAME.h": text, "NAME.c": text}`` (see ``generate``)."""
+    return generate(model, name, model_sha256, strategy, profile).files
 
 
 def _banner_safe(line: str) -> str:
@@ -363,12 +500,22 @@ def write_if_changed(path: Path, text: str) -> Path:
     return path
 
 
-def export(model_path: Path, out_dir: Path, name: str | None = None) -> list[Path]:
-    """Load the model file, render its C into ``out_dir`` and return the written paths
-    (``[NAME.h, NAME.c]``). The banner records the model file's sha256."""
+def export(
+    model_path: Path,
+    out_dir: Path,
+    name: str | None = None,
+    strategy: str = "auto",
+    profile: str | None = None,
+) -> list[Path]:
+    """Load the model file, render its C (``strategy``, cost ``profile``: see ``generate``)
+    into ``out_dir`` and return the written paths (``[NAME.h, NAME.c]``). The banner records
+    the model file's sha256."""
     model_path = Path(model_path)
     model = load_model(model_path)
-    files = render(model, name=name, model_sha256=file_sha256(model_path))
+    files = render(
+        model, name=name, model_sha256=file_sha256(model_path), strategy=strategy,
+        profile=profile,
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [write_if_changed(out_dir / fname, text) for fname, text in files.items()]

@@ -6,10 +6,24 @@ apt packages) live in ``firmware/targets/<target>.mk``; this module asks ``make`
 (``make -s -C firmware print-info TARGET=...``) and drives the one generic ``firmware/Makefile``.
 Builds go to a work directory outside the source tree (a fresh temporary one by default),
 so parallel runs never collide.
+
+Measurements (``run_firmware(..., measure=True)``), all from the target itself:
+
+* flash and RAM of the whole image (``SIZE -A``), and of the model alone: the same harness
+  is built a second time with a stub in place of the model (``VARIANT=null``), and the
+  model's share is the difference of the two images;
+* peak stack of one inference: the platform paints the free stack before each call of
+  ``NAME_predict`` and reads back how deep it went (the largest over all vectors);
+* instructions per inference on QEMU targets, counted deterministically: a third image
+  with a few vectors (``VARIANT=measure``) runs under ``-singlestep -d exec,nochain`` and
+  the executed instructions between the entry of ``NAME_predict`` and the return to its
+  caller are counted from the log; exact cycles per inference on AVR, from the simavr
+  runner (``--measure``). The largest count over the measured calls is reported.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -23,14 +37,23 @@ from typing import NamedTuple
 
 import numpy as np
 
-from codegen.export import CodegenError, render, render_vectors, resolve_name, write_if_changed
+from codegen.export import (
+    CodegenError,
+    banner_lines,
+    generate,
+    render_vectors,
+    resolve_name,
+    write_if_changed,
+)
 from trainer.errors import MipnnError
 from trainer.model import Model, file_sha256, forward, load_model
 
 BEGIN_PREFIX = "~~~MIPNN BEGIN"
 SENTINEL = "~~~MIPNN DONE~~~"
 VECTORS_HEADER = "mipnn_fw_vectors.h"
-STACK_PREFIX = "~~~MIPNN STACK used="
+STACK_PREFIX = "~~~MIPNN STACK"
+NULL_MODEL_SOURCE = "mipnn_fw_null_model.c"
+MEASURE_DIR = "measure"
 EXIT_CODES = {  # statuses the harness and platforms use (firmware/harness, firmware/platform)
     3: "the class differs when scores is NULL",
     4: "writing the output failed",
@@ -39,6 +62,9 @@ EXIT_CODES = {  # statuses the harness and platforms use (firmware/harness, firm
     127: "the firmware faulted (fault handler)",
 }
 _VECTOR_LINE = re.compile(r"vector (\d+) class (-?\d+) scores((?: -?\d+)*)\Z")
+_STACK_LINE = re.compile(r"~~~MIPNN STACK(?: used=(\d+))?(?: call=(\d+))?~~~\Z")
+_TRACE_LINE = re.compile(rb"Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
+_CALL_LINE = re.compile(r"~~~MIPNN CALL cycles=(\d+)~~~")
 
 
 class FirmwareError(MipnnError):
@@ -83,11 +109,14 @@ class FirmwareReport:
     Sizes come from the ELF: ``flash_bytes`` = .text + .rodata + .data (+ .ARM.exidx) of the
     whole image (harness and golden vectors included); ``ram_bytes`` = .data + .bss (static
     RAM, harness buffers included), *not* counting the stack; ``stack_reserved_bytes`` is the
-    .stack section the linker script reserves (0 on the host); ``model_flash_bytes`` sums
-    the model's own symbols (``NAME_predict`` and its tables); ``model_stack_bytes`` is the
-    stack frame of ``NAME_predict`` from ``-fstack-usage`` (None if not reported);
-    ``stack_used_bytes`` is the peak stack use of the whole harness run, measured on the
-    target from its painted stack (None on targets that do not measure it, e.g. host).
+    .stack section the linker script reserves (0 on host and AVR). ``model_flash_bytes`` and
+    ``model_ram_bytes`` are the model's own share: the image minus the same image built with
+    a stub instead of the model (None when not measured). ``call_stack_bytes`` is the peak
+    stack of one inference, measured on the target (the largest over all vectors; None on
+    the host); ``model_stack_bytes`` the frame of ``NAME_predict`` from ``-fstack-usage``;
+    ``stack_used_bytes`` the peak stack of the whole harness run. ``instructions``
+    (QEMU targets) and ``cycles`` (AVR) are per inference, the largest over
+    ``counted_calls``, the counts of every measured call.
     """
 
     target: str
@@ -97,13 +126,22 @@ class FirmwareReport:
     flash_bytes: int
     ram_bytes: int
     stack_reserved_bytes: int
-    model_flash_bytes: int
+    model_flash_bytes: int | None
     model_stack_bytes: int | None
     build_seconds: float
     run_seconds: float
     elapsed: float
     output: str
+    strategy: str = "int8"
+    requested_strategy: str = "int8"
+    model_ram_bytes: int | None = None
     stack_used_bytes: int | None = None
+    call_stack_bytes: int | None = None
+    instructions: int | None = None
+    cycles: int | None = None
+    counted_calls: list[int] = field(default_factory=list)
+    measure_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
     image: Path | None = None
     classes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
@@ -122,27 +160,85 @@ class FirmwareReport:
         return lines
 
     def summary(self) -> str:
-        """A few human-readable lines (what ``mipnn firmware`` prints)."""
+        """A few human-readable lines."""
         verdict = (
             f"OK: {self.n_vectors} vectors bit-exact"
             if self.ok
             else f"FAIL: {len(self.mismatches)} of {self.n_vectors} vectors differ"
         )
-        stack = "?" if self.model_stack_bytes is None else str(self.model_stack_bytes)
         peak = (
             ""
             if self.stack_used_bytes is None
             else f", peak stack measured {self.stack_used_bytes} B"
         )
         lines = [
-            f"{self.target}: {verdict} (build {self.build_seconds:.2f} s, "
+            f"{self.target} ({self.strategy}): {verdict} (build {self.build_seconds:.2f} s, "
             f"run {self.run_seconds:.2f} s)",
             f"image: flash {self.flash_bytes} B, static RAM {self.ram_bytes} B "
             f"(+ {self.stack_reserved_bytes} B stack reserved{peak})",
-            f"model {self.name}: flash {self.model_flash_bytes} B, "
-            f"stack of {self.name}_predict {stack} B",
+            f"model {self.name}: flash {_opt(self.model_flash_bytes)} B, RAM "
+            f"{_opt(self.model_ram_bytes)} B, stack of one inference "
+            f"{_opt(self.call_stack_bytes)} B, {self.speed()}",
         ]
         return "\n".join(lines + self.describe_mismatches(limit=10))
+
+    def speed(self) -> str:
+        """``"812 instructions"``, ``"2130 cycles"`` or ``"not counted"``."""
+        if self.instructions is not None:
+            return f"{self.instructions} instructions"
+        if self.cycles is not None:
+            return f"{self.cycles} cycles"
+        return "not counted"
+
+    def to_dict(self) -> dict[str, object]:
+        """The report as JSON-ready data (``mipnn firmware --report``)."""
+        return {
+            "target": self.target,
+            "model": self.name,
+            "strategy": self.strategy,
+            "requested_strategy": self.requested_strategy,
+            "vectors": self.n_vectors,
+            "mismatches": len(self.mismatches),
+            "bit_exact": self.ok,
+            "first_mismatches": self.describe_mismatches(limit=10),
+            "image_flash_bytes": self.flash_bytes,
+            "image_ram_bytes": self.ram_bytes,
+            "stack_reserved_bytes": self.stack_reserved_bytes,
+            "model_flash_bytes": self.model_flash_bytes,
+            "model_ram_bytes": self.model_ram_bytes,
+            "inference_stack_bytes": self.call_stack_bytes,
+            "predict_frame_bytes": self.model_stack_bytes,
+            "run_stack_bytes": self.stack_used_bytes,
+            "instructions_per_inference": self.instructions,
+            "cycles_per_inference": self.cycles,
+            "counted_calls": list(self.counted_calls),
+            "notes": list(self.notes),
+            "seconds": {
+                "build": round(self.build_seconds, 3),
+                "run": round(self.run_seconds, 3),
+                "measure": round(self.measure_seconds, 3),
+                "total": round(self.elapsed, 3),
+            },
+        }
+
+
+def _opt(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def write_report(reports: list[FirmwareReport], path: Path, model_path: Path | None = None) -> Path:
+    """Write ``reports`` as JSON (``{"model": ..., "runs": [...]}``) to ``path``."""
+    data = {
+        "format": "mipnn.firmware-report",
+        "version": 1,
+        "model": str(model_path) if model_path is not None else None,
+        "model_sha256": file_sha256(model_path) if model_path is not None else None,
+        "runs": [r.to_dict() for r in reports],
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def firmware_dir() -> Path:
@@ -199,25 +295,48 @@ def _print_info(target: str, variables: dict[str, str]) -> dict[str, str]:
 
 
 def target_info(target: str) -> dict[str, object]:
-    """What a target needs, read from its make fragment: ``{"target", "tools",
-    "apt_packages", "cc", "size", "nm"}`` (``tools`` and ``apt_packages`` are lists)."""
+    """What a target needs and is, read from its make fragment: ``{"target", "tools",
+    "tool_files", "apt_packages", "cc", "size", "nm", "measure", "cost_profile",
+    "flash_size", "ram_size"}`` (``tools``, ``tool_files``, ``apt_packages`` are lists;
+    the sizes are ints or None)."""
     info = _print_info(target, {})
+
+    def size(key: str) -> int | None:
+        value = info.get(key, "")
+        return int(value) if value.isdigit() else None
+
     return {
         "target": target,
         "tools": info.get("TOOLS", "").split(),
+        "tool_files": info.get("TOOL_FILES", "").split(),
         "apt_packages": info.get("APT_PACKAGES", "").split(),
         "cc": info.get("CC", ""),
         "size": info.get("SIZE", ""),
         "nm": info.get("NM", ""),
+        "measure": info.get("MEASURE", "none") or "none",
+        "cost_profile": info.get("COST_PROFILE", "") or None,
+        "flash_size": size("FLASH_SIZE"),
+        "ram_size": size("RAM_SIZE"),
     }
 
 
+def _missing(info: dict[str, str]) -> list[str]:
+    tools = [t for t in info.get("TOOLS", "").split() if shutil.which(t) is None]
+    files = [f for f in info.get("TOOL_FILES", "").split() if not Path(f).exists()]
+    return tools + files
+
+
 def missing_tools(target: str) -> list[str]:
-    """The target's required commands that are not on PATH (``make`` first, if missing)."""
+    """The target's required commands that are not on PATH and required files (headers)
+    that do not exist (``make`` first, if missing)."""
     if shutil.which("make") is None:
         return ["make"]
-    tools = _print_info(target, {}).get("TOOLS", "").split()
-    return [t for t in tools if shutil.which(t) is None]
+    return _missing(_print_info(target, {}))
+
+
+def installed_targets() -> list[str]:
+    """The targets whose tools are all installed (what ``--target all`` runs)."""
+    return [t for t in list_targets() if not missing_tools(t)]
 
 
 def _missing_tools_error(target: str, missing: list[str], apt: list[str]) -> FirmwareError:
@@ -280,7 +399,8 @@ class HarnessOutput(NamedTuple):
 
     classes: np.ndarray  # int64 [V]
     scores: np.ndarray  # int64 [V, K]
-    stack_used: int | None  # peak stack bytes, when the target measures it
+    stack_used: int | None  # peak stack bytes of the run, when the target measures it
+    call_stack: int | None = None  # peak stack bytes of one inference
 
 
 def parse_output(text: str, n_vectors: int, n_classes: int) -> HarnessOutput:
@@ -326,12 +446,13 @@ def parse_output(text: str, n_vectors: int, n_classes: int) -> HarnessOutput:
         classes[v] = int(match.group(2))
         scores[v] = values
     rest = body[n_vectors:]
-    stack_used = None
+    stack_used = call_stack = None
     if rest and rest[0].startswith(STACK_PREFIX):
-        match = re.fullmatch(re.escape(STACK_PREFIX) + r"(\d+)~~~", rest[0])
+        match = _STACK_LINE.match(rest[0])
         if not match:
             raise FirmwareError(f"malformed stack line: {rest[0]!r}")
-        stack_used = int(match.group(1))
+        stack_used = int(match.group(1)) if match.group(1) else None
+        call_stack = int(match.group(2)) if match.group(2) else None
         rest = rest[1:]
     if not rest or rest[0] != SENTINEL:
         found = rest[0] if rest else "end of output"
@@ -339,7 +460,7 @@ def parse_output(text: str, n_vectors: int, n_classes: int) -> HarnessOutput:
             f"the firmware did not finish: expected {SENTINEL!r} after {n_vectors} vectors, "
             f"found {found!r}\n{_tail(text)}"
         )
-    return HarnessOutput(classes, scores, stack_used)
+    return HarnessOutput(classes, scores, stack_used, call_stack)
 
 
 def compare(
@@ -397,19 +518,19 @@ def _section_sizes(size_tool: str, image: Path) -> dict[str, int]:
     return sizes
 
 
-def _model_symbol_bytes(nm_tool: str, image: Path, name: str) -> int:
+def _symbols(nm_tool: str, image: Path) -> dict[str, tuple[int, int]]:
+    """``{name: (address, size)}`` of the sized symbols of ``image`` (``NM -S``)."""
     proc = subprocess.run(
         [nm_tool, "-S", "--defined-only", str(image)], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise FirmwareError(f"{nm_tool} failed on {image}: {proc.stderr.strip()}")
-    total = 0
-    symbol = re.compile(rf"{re.escape(name)}_(predict|w\d+|b\d+)\Z")
+    table: dict[str, tuple[int, int]] = {}
     for line in proc.stdout.splitlines():
         parts = line.split()
-        if len(parts) == 4 and symbol.match(parts[3]):
-            total += int(parts[1], 16)
-    return total
+        if len(parts) == 4:
+            table[parts[3]] = (int(parts[0], 16), int(parts[1], 16))
+    return table
 
 
 def _predict_stack(build_dir: Path, name: str) -> int | None:
@@ -423,6 +544,106 @@ def _predict_stack(build_dir: Path, name: str) -> int | None:
     return None
 
 
+def _image_sizes(size_tool: str, image: Path) -> tuple[int, int, int]:
+    """(flash, static RAM, reserved stack) of an image."""
+    sections = _section_sizes(size_tool, image)
+    flash = sum(sections.get(s, 0) for s in (".text", ".rodata", ".data", ".ARM.exidx"))
+    ram = sections.get(".data", 0) + sections.get(".bss", 0) + sections.get(".noinit", 0)
+    return flash, ram, sections.get(".stack", 0)
+
+
+def count_exec_log(log: Path, entry: int, callers: list[tuple[int, int]]) -> list[int]:
+    """Instructions per call, from a QEMU ``-singlestep -d exec,nochain`` log (one line per
+    executed instruction): a call starts at the line whose PC is ``entry`` and ends at the
+    first later line whose PC lies in one of the ``callers`` ranges ``[start, end)``; every
+    line in between (the function and whatever it calls) is one instruction."""
+    counts: list[int] = []
+    current: int | None = None
+    with open(log, "rb") as fh:
+        for line in fh:
+            match = _TRACE_LINE.match(line)
+            if not match:
+                continue
+            pc = int(match.group(1), 16)
+            if current is None:
+                if pc == entry:
+                    current = 1
+            elif any(lo <= pc < hi for lo, hi in callers):
+                counts.append(current)
+                current = None
+            else:
+                current += 1
+    return counts
+
+
+def _run(command: list[str], timeout: float, target: str) -> tuple[int, str, str, float]:
+    t0 = time.perf_counter()
+    try:
+        run = subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        partial = (exc.stdout or b"").decode("utf-8", errors="replace")
+        raise FirmwareError(
+            f"the {target} firmware did not finish within {timeout:g} s (hang?)\n"
+            f"{_tail(partial)}"
+        ) from None
+    except OSError as exc:
+        raise FirmwareError(f"cannot run {command[0]}: {exc}") from None
+    return (
+        run.returncode,
+        run.stdout.decode("utf-8", errors="replace"),
+        run.stderr.decode("utf-8", errors="replace"),
+        time.perf_counter() - t0,
+    )
+
+
+def _exit_error(target: str, code: int, output: str, errors: str) -> FirmwareError:
+    why = f"the firmware exited with status {code}"
+    if code in EXIT_CODES:
+        why += f": {EXIT_CODES[code]}"
+    return FirmwareError(
+        f"{target}: {why}\n{_tail(output)}" + (f"\n{_tail(errors)}" if errors else "")
+    )
+
+
+def _build(target: str, variables: dict[str, str], variant: str = "") -> float:
+    t0 = time.perf_counter()
+    jobs = max(1, min(4, os.cpu_count() or 1))
+    proc = _make(
+        [
+            "build",
+            f"-j{jobs}",
+            f"TARGET={target}",
+            f"VARIANT={variant}",
+            *(f"{k}={v}" for k, v in variables.items()),
+        ]
+    )
+    if proc.returncode != 0:
+        messages = proc.stderr + proc.stdout
+        hint = ""
+        if "overflowed" in messages or "will not fit in region" in messages:
+            hint = (
+                f"\nthe image does not fit the memory of {target}: use fewer golden "
+                "vectors (--vectors) or a smaller model"
+            )
+        what = f" ({variant} variant)" if variant else ""
+        raise FirmwareError(
+            f"building the {target} firmware{what} failed:\n{_error_lines(messages)}{hint}"
+        )
+    return time.perf_counter() - t0
+
+
+def _render_null_model(cname: str, sha: str) -> str:
+    from codegen.export import _environment
+
+    return _environment().get_template("null_model.c.j2").render(
+        name=cname,
+        NAME=cname.upper(),
+        banner=banner_lines(sha, f"Stand-in for {cname}_predict: the firmware without the model."),
+    )
+
+
 def run_firmware(
     model_path: Path,
     target: str,
@@ -430,12 +651,20 @@ def run_firmware(
     workdir: Path | None = None,
     name: str | None = None,
     *,
+    strategy: str = "auto",
     reference: Model | None = None,
     timeout: float = 120.0,
+    measure: bool = True,
+    measure_vectors: int = 3,
 ) -> FirmwareReport:
-    """Export the model's C, build it with the harness and ``vectors`` for ``target``, run
-    it (natively or in the emulator) and compare every class and score with
-    ``trainer.model.forward`` of ``reference`` (default: the model itself).
+    """Export the model's C with ``strategy`` (``auto``: chosen by the target's cost model),
+    build it with the harness and ``vectors`` for ``target``, run it (natively or in the
+    emulator) and compare every class and score with ``trainer.model.forward`` of
+    ``reference`` (default: the model itself).
+
+    With ``measure``, also build the image without the model (for the model's own flash
+    and RAM) and count the instructions (or AVR cycles) of one inference on the first
+    ``measure_vectors`` vectors (see the module docstring).
 
     Mismatches are reported in the result (``report.ok`` is False); everything that keeps
     the comparison from happening (unknown target, missing tools, compile error, crash,
@@ -462,78 +691,40 @@ def run_firmware(
     vectors = vectors.astype(np.int64)
 
     with tempfile.TemporaryDirectory(prefix="mipnn-fw-") as tmp:
-        build = Path(workdir).resolve() if workdir is not None else Path(tmp)
-        gen = build / "gen"
+        root = Path(workdir).resolve() if workdir is not None else Path(tmp)
+        info0 = _print_info(target, {})
+        missing = _missing(info0)
+        if missing:
+            raise _missing_tools_error(target, missing, info0.get("APT_PACKAGES", "").split())
+        gen_out = generate(
+            model,
+            name=cname,
+            model_sha256=file_sha256(model_path),
+            strategy=strategy,
+            profile=info0.get("COST_PROFILE") or None,
+        )
+        build = root / gen_out.strategy
+        gen = build / f"gen-{target}"
         variables = {"BUILD": str(build), "GEN": str(gen), "MODEL": cname}
         info = _print_info(target, variables)
-        tools = info.get("TOOLS", "").split()
-        missing = [t for t in tools if shutil.which(t) is None]
-        if missing:
-            raise _missing_tools_error(target, missing, info.get("APT_PACKAGES", "").split())
-
         sha = file_sha256(model_path)
-        gen.mkdir(parents=True, exist_ok=True)
-        for fname, text in render(model, name=cname, model_sha256=sha).items():
+        (gen / MEASURE_DIR).mkdir(parents=True, exist_ok=True)
+        for fname, text in gen_out.files.items():
             write_if_changed(gen / fname, text)
         write_if_changed(
             gen / VECTORS_HEADER, render_vectors(model, vectors, name=cname, model_sha256=sha)
         )
 
-        t0 = time.perf_counter()
-        jobs = max(1, min(4, os.cpu_count() or 1))
-        proc = _make(
-            ["build", f"-j{jobs}", f"TARGET={target}", *(f"{k}={v}" for k, v in variables.items())]
-        )
-        build_seconds = time.perf_counter() - t0
-        if proc.returncode != 0:
-            messages = proc.stderr + proc.stdout
-            hint = ""
-            if "overflowed" in messages or "will not fit in region" in messages:
-                hint = (
-                    f"\nthe image does not fit the memory of {target}: use fewer golden "
-                    "vectors (--vectors) or a smaller model"
-                )
-            raise FirmwareError(
-                f"building the {target} firmware failed:\n{_error_lines(messages)}{hint}"
-            )
+        build_seconds = _build(target, variables)
         image = Path(info["IMAGE"])
-
-        t0 = time.perf_counter()
-        command = shlex.split(info["RUN"])
-        try:
-            run = subprocess.run(
-                command,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            partial = (exc.stdout or b"").decode("utf-8", errors="replace")
-            raise FirmwareError(
-                f"the {target} firmware did not finish within {timeout:g} s (hang?)\n"
-                f"{_tail(partial)}"
-            ) from None
-        except OSError as exc:
-            raise FirmwareError(f"cannot run {command[0]}: {exc}") from None
-        run_seconds = time.perf_counter() - t0
-        output = run.stdout.decode("utf-8", errors="replace")
-        errors = run.stderr.decode("utf-8", errors="replace")
-        if run.returncode != 0:
-            why = f"the firmware exited with status {run.returncode}"
-            if run.returncode in EXIT_CODES:
-                why += f": {EXIT_CODES[run.returncode]}"
-            raise FirmwareError(
-                f"{target}: {why}\n{_tail(output)}" + (f"\n{_tail(errors)}" if errors else "")
-            )
+        code, output, errors, run_seconds = _run(shlex.split(info["RUN"]), timeout, target)
+        if code != 0:
+            raise _exit_error(target, code, output, errors)
         parsed = parse_output(output, len(vectors), model.n_classes)
         mismatches = compare(
             reference if reference is not None else model, vectors, parsed.classes, parsed.scores
         )
-
-        sections = _section_sizes(info["SIZE"], image)
-        flash = sum(sections.get(s, 0) for s in (".text", ".rodata", ".data", ".ARM.exidx"))
-        ram = sections.get(".data", 0) + sections.get(".bss", 0)
+        flash, ram, reserved = _image_sizes(info["SIZE"], image)
         report = FirmwareReport(
             target=target,
             name=cname,
@@ -541,16 +732,97 @@ def run_firmware(
             mismatches=mismatches,
             flash_bytes=flash,
             ram_bytes=ram,
-            stack_reserved_bytes=sections.get(".stack", 0),
-            model_flash_bytes=_model_symbol_bytes(info["NM"], image, cname),
-            model_stack_bytes=_predict_stack(build / target, cname),
+            stack_reserved_bytes=reserved,
+            model_flash_bytes=None,
+            model_stack_bytes=_predict_stack(image.parent, cname),
             build_seconds=build_seconds,
             run_seconds=run_seconds,
-            elapsed=time.perf_counter() - started,
+            elapsed=0.0,
             output=output,
-            image=image if workdir is not None else None,
+            strategy=gen_out.strategy,
+            requested_strategy=strategy,
             stack_used_bytes=parsed.stack_used,
+            call_stack_bytes=parsed.call_stack,
+            notes=list(gen_out.notes),
+            image=image if workdir is not None else None,
             classes=parsed.classes,
             scores=parsed.scores,
         )
+        if measure:
+            t0 = time.perf_counter()
+            _measure(
+                report, model, vectors, target, variables, gen, cname, sha, timeout,
+                measure_vectors,
+            )
+            report.measure_seconds = time.perf_counter() - t0
+    report.elapsed = time.perf_counter() - started
     return report
+
+
+def _measure(
+    report: FirmwareReport,
+    model: Model,
+    vectors: np.ndarray,
+    target: str,
+    variables: dict[str, str],
+    gen: Path,
+    cname: str,
+    sha: str,
+    timeout: float,
+    n_measure: int,
+) -> None:
+    """Fill in the model's own flash/RAM and the per-inference count (see run_firmware)."""
+    write_if_changed(gen / NULL_MODEL_SOURCE, _render_null_model(cname, sha))
+    _build(target, variables, "null")
+    null_info = _print_info(target, {**variables, "VARIANT": "null"})
+    flash0, ram0, _ = _image_sizes(null_info["SIZE"], Path(null_info["IMAGE"]))
+    report.model_flash_bytes = report.flash_bytes - flash0
+    report.model_ram_bytes = report.ram_bytes - ram0
+
+    kind = null_info.get("MEASURE", "none")
+    if kind == "none":
+        return
+    few = vectors[: max(1, n_measure)]
+    write_if_changed(
+        gen / MEASURE_DIR / VECTORS_HEADER, render_vectors(model, few, name=cname, model_sha256=sha)
+    )
+    _build(target, variables, "measure")
+    image = Path(_print_info(target, {**variables, "VARIANT": "measure"})["IMAGE"])
+    table = _symbols(null_info["NM"], image)
+    predict = f"{cname}_predict"
+    if predict not in table:
+        raise FirmwareError(f"{image}: no symbol {predict} (cannot count its instructions)")
+    entry = table[predict][0]
+    info = _print_info(
+        target, {**variables, "VARIANT": "measure", "MEASURE_ENTRY": hex(entry)}
+    )
+    log = Path(info["MEASURE_LOG"]) if info.get("MEASURE_LOG") else None
+    if log is not None and log.exists():
+        log.unlink()
+    code, output, errors, _ = _run(shlex.split(info["MEASURE_RUN"]), timeout * 4, target)
+    if code != 0:
+        raise _exit_error(target, code, output, errors)
+    parse_output(output, len(few), model.n_classes)  # the counting run must also finish
+    if kind == "qemu-exec-log":
+        if log is None or not log.exists():
+            raise FirmwareError(f"{target}: QEMU wrote no exec log ({log})")
+        callers = [
+            (addr, addr + size)
+            for sym, (addr, size) in table.items()
+            if sym in ("main", "mipnn_fw_call") and size > 0
+        ]
+        counts = count_exec_log(log, entry, callers)
+        log.unlink()
+        report.counted_calls = counts
+        report.instructions = max(counts) if counts else None
+    elif kind == "simavr-cycles":
+        counts = [int(m) for m in _CALL_LINE.findall(errors)]
+        report.counted_calls = counts
+        report.cycles = max(counts) if counts else None
+    else:
+        raise FirmwareError(f"{target}: unknown MEASURE kind {kind!r} in its fragment")
+    if len(report.counted_calls) != 2 * len(few):
+        raise FirmwareError(
+            f"{target}: counted {len(report.counted_calls)} calls of {predict}, expected "
+            f"{2 * len(few)} (two per measured vector)"
+        )

@@ -21,6 +21,7 @@ from codegen.export import (
     render,
     render_vectors,
 )
+from codegen.strategy import STRATEGIES
 from trainer.model import Layer, Model, file_sha256, save_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,6 +79,19 @@ MODELS = {
 }
 
 
+TOO_BIG_TO_UNROLL = {"300-64-64-64-10"}  # ~20,000 statements: refused by unrolled/xnor
+
+
+def render_model(key: str, strategy: str) -> dict[str, str]:
+    """The rendered files, or a skip after checking the refusal of a model too big to
+    unroll."""
+    if key in TOO_BIG_TO_UNROLL and strategy in ("unrolled", "xnor"):
+        with pytest.raises(CodegenError, match="statements"):
+            render(MODELS[key](), strategy=strategy)
+        pytest.skip("refused, as it should be: too much straight-line code")
+    return render(MODELS[key](), strategy=strategy)
+
+
 def compile_c(files: dict[str, str], directory: Path, cc: str, extra: list[str]) -> Path:
     for fname, text in files.items():
         (directory / fname).write_text(text, encoding="utf-8")
@@ -114,9 +128,10 @@ def test_render_gives_header_and_source_with_the_contract_api():
     assert '#include "heart.h"' in files["heart.c"]
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("key", sorted(MODELS))
-def test_generated_c_compiles_with_strict_flags(key, tmp_path):
-    files = render(MODELS[key]())
+def test_generated_c_compiles_with_strict_flags(key, strategy, tmp_path):
+    files = render_model(key, strategy)
     obj = compile_c(files, tmp_path, "gcc", ["-O2"])
     # No libc calls, nothing writable: re-entrant, tables in read-only data.
     undefined = subprocess.run(["nm", "-u", str(obj)], capture_output=True, text=True)
@@ -127,11 +142,12 @@ def test_generated_c_compiles_with_strict_flags(key, tmp_path):
         assert match is None or int(match.group(1)) == 0, sections
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("key", sorted(MODELS))
-def test_generated_c_compiles_for_cortex_m_without_libc(key, tmp_path):
+def test_generated_c_compiles_for_cortex_m_without_libc(key, strategy, tmp_path):
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc not installed (the firmware tests require it)")
-    files = render(MODELS[key]())
+    files = render_model(key, strategy)
     obj = compile_c(
         files,
         tmp_path,
@@ -157,7 +173,7 @@ def test_avr_branch_compiles_with_progmem(tmp_path):
         "#define pgm_read_dword(p) (*(const uint32_t *)(p))\n"
     )
     model = big_bias_model()
-    files = render(model)
+    files = render(model, strategy="int8")
     files["mipnn_fw_vectors.h"] = render_vectors(model, np.zeros((2, 20), dtype=np.uint8))
     files["use_vectors.c"] = (
         '#include "mipnn_fw_vectors.h"\n'
@@ -196,9 +212,10 @@ def test_header_compiles_as_cpp(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("key", sorted(MODELS))
-def test_no_floating_point_in_generated_c(key):
-    for text in render(MODELS[key]()).values():
+def test_no_floating_point_in_generated_c(key, strategy):
+    for text in render_model(key, strategy).values():
         assert not re.search(r"\b(float|double)\b", text)
 
 

@@ -14,6 +14,7 @@ from conftest import require_tools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codegen.strategy import STRATEGIES
 from mipnn.firmware import (
     SENTINEL,
     FirmwareError,
@@ -185,12 +186,20 @@ def _output(classes: list[int], scores: list[list[int]], sentinel: bool = True) 
 
 
 def test_parse_output_roundtrip():
-    classes, scores, stack = parse_output(_output([1, 0], [[-5, 7], [2**31 - 1, -(2**31)]]), 2, 2)
+    classes, scores, stack, call = parse_output(
+        _output([1, 0], [[-5, 7], [2**31 - 1, -(2**31)]]), 2, 2
+    )
     assert classes.tolist() == [1, 0]
     assert scores.tolist() == [[-5, 7], [2**31 - 1, -(2**31)]]
-    assert stack is None
+    assert stack is None and call is None
     text = _output([1], [[3, 4]]).replace(SENTINEL, "~~~MIPNN STACK used=88~~~\n" + SENTINEL)
     assert parse_output(text, 1, 2).stack_used == 88
+    text = _output([1], [[3, 4]]).replace(
+        SENTINEL, "~~~MIPNN STACK used=88 call=40~~~\n" + SENTINEL
+    )
+    assert parse_output(text, 1, 2)[2:] == (88, 40)
+    with pytest.raises(FirmwareError, match="malformed stack line"):
+        parse_output(_output([1], [[3, 4]]).replace(SENTINEL, "~~~MIPNN STACK x~~~\n"), 1, 2)
 
 
 def test_missing_sentinel_is_an_error_never_a_pass():
@@ -222,11 +231,14 @@ def test_host_run_is_bit_exact_and_reports_sizes(tmp_path):
     assert report.ok, report.summary()
     assert report.n_vectors == len(vectors) == len(report.output.splitlines()) - 2
     assert report.flash_bytes > 0 and report.ram_bytes > 0
-    assert report.model_flash_bytes > 0 and report.model_stack_bytes is not None
+    # The image with the model minus the same image with a stub in its place.
+    assert 0 < report.model_flash_bytes < report.flash_bytes
+    assert report.model_ram_bytes is not None and report.model_stack_bytes is not None
+    assert report.instructions is None and report.call_stack_bytes is None  # not on the host
     want_scores, want_classes = forward(model, vectors)
     assert np.array_equal(report.scores, want_scores)
     assert np.array_equal(report.classes, want_classes)
-    assert report.build_seconds + report.run_seconds < 5
+    assert report.build_seconds + report.run_seconds < 10
     # Nothing is written into the source tree.
     products = [p for p in firmware_dir().rglob("*") if p.suffix in {".o", ".d", ".su", ".elf"}]
     assert products == []
@@ -243,7 +255,7 @@ def test_a_wrong_result_is_detected(tmp_path):
         other.layers[-1].weights, other.layers[-1].bias + np.array([0, 1, 0]), "linear"
     )
     vectors = golden_vectors(model, n_random=20)
-    report = run_firmware(path, "host", vectors, reference=other)
+    report = run_firmware(path, "host", vectors, reference=other, measure=False)
     assert not report.ok
     assert len(report.mismatches) == len(vectors)  # score 1 is off by one everywhere
     first = report.mismatches[0]
@@ -256,13 +268,15 @@ def test_a_wrong_result_is_detected(tmp_path):
     assert "FAIL" in report.summary()
 
 
-def test_ties_and_int32_extremes_on_host(tmp_path):
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_ties_and_int32_extremes_on_host(strategy, tmp_path):
     require_tools("gcc", "make")
     model = extreme_model()
     path = save_model(model, tmp_path / "x.json")
     vectors = with_bad_vectors_for(model)
-    report = run_firmware(path, "host", vectors)
+    report = run_firmware(path, "host", vectors, strategy=strategy, measure=False)
     assert report.ok, report.summary()
+    assert report.strategy == strategy
     assert (report.scores[:, 0] == INT32_MAX).all()  # the extreme scores really occur
     assert (report.scores[:, 2] == -(2**31)).all()
     assert (report.scores[:, 0] == report.scores[:, 1]).all()
@@ -329,7 +343,10 @@ def test_host_c_is_bit_exact_on_random_models(model, vector_seed, host_workdir):
     save_model(model, path)
     # The same build directory for every example: also exercises incremental rebuilds.
     vectors = golden_vectors(model, n_random=48, seed=vector_seed)
-    report = run_firmware(path, "host", vectors, workdir=host_workdir / "build")
+    # The table-driven baseline; tests/test_deploy.py covers the other strategies.
+    report = run_firmware(
+        path, "host", vectors, workdir=host_workdir / "build", strategy="int8", measure=False
+    )
     assert report.ok, report.summary()
 
 
@@ -351,14 +368,22 @@ def test_cortex_m3_qemu_is_bit_exact(make, tmp_path):
     model = make()
     path = save_model(model, tmp_path / "m.json")
     vectors = golden_vectors(model, n_random=40, seed=2)
-    report = run_firmware(path, "cortex-m3", vectors)
+    report = run_firmware(path, "cortex-m3", vectors, measure_vectors=2)
     assert report.ok, report.summary()
     assert report.output.rstrip().endswith(SENTINEL)
     assert report.stack_reserved_bytes == 4096
     assert 0 < report.model_flash_bytes < report.flash_bytes
+    assert report.model_ram_bytes == 0  # the model has no variables, only constants
     assert report.model_stack_bytes is not None and report.model_stack_bytes < 512
     assert report.stack_used_bytes is not None
     assert report.model_stack_bytes < report.stack_used_bytes < 1024
+    # One inference: about its own frame (the words it writes), within the whole run's.
+    assert report.call_stack_bytes is not None
+    assert 0 < report.call_stack_bytes <= report.stack_used_bytes
+    assert report.call_stack_bytes <= report.model_stack_bytes + 8
+    # Two calls per measured vector (with and without scores), all counted.
+    assert len(report.counted_calls) == 4 and report.instructions == max(report.counted_calls)
+    assert report.instructions > 10
 
 
 CRASHES = {
@@ -424,4 +449,4 @@ def test_image_too_big_for_flash_is_a_clear_build_error(tmp_path):
     path = save_model(model, tmp_path / "big.json")
     vectors = np.zeros((300, 1000), dtype=np.uint8)  # 300 KB of vectors, flash is 256 KB
     with pytest.raises(FirmwareError, match="(?s)FLASH.*use fewer golden vectors"):
-        run_firmware(path, "cortex-m3", vectors)
+        run_firmware(path, "cortex-m3", vectors, measure=False)

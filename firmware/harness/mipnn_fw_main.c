@@ -4,10 +4,11 @@
 
        ~~~MIPNN BEGIN vectors=<V> inputs=<n> classes=<K>~~~
        vector <v> class <c> scores <s0> <s1> ... <sK-1>      (one line per vector)
-       ~~~MIPNN STACK used=<bytes>~~~                        (if the target measures it)
+       ~~~MIPNN STACK used=<bytes> call=<bytes>~~~           (fields the target measures)
        ~~~MIPNN DONE~~~
 
-   then exits with status 0. A crash, a hang or an early exit leaves the DONE line out,
+   then exits with status 0. used= is the peak stack of the whole run, call= the peak
+   stack of one inference (the largest over all vectors). A crash, a hang or an early exit leaves the DONE line out,
    so it can never look like a pass. The host compares the lines with the Python
    reference, bit for bit. Numbers are printed here, without libc, so every target
    prints through the same code. */
@@ -73,6 +74,8 @@ int main(void)
     uint_fast16_t k;
     int cls;
     int32_t stack;
+    int32_t call_stack;
+    int32_t call_peak = -1;
 
     mipnn_fw_init();
     put_str("~~~MIPNN BEGIN vectors=");
@@ -86,7 +89,10 @@ int main(void)
         for (i = 0u; i < MIPNN_FW_N_INPUTS; ++i) {
             input[i] = MIPNN_FW_RD_U8(&mipnn_fw_vectors[v][i]);
         }
-        cls = MIPNN_FW_PREDICT(input, scores);
+        cls = mipnn_fw_call(MIPNN_FW_PREDICT, input, scores, &call_stack);
+        if (call_stack > call_peak) {
+            call_peak = call_stack;
+        }
         if (MIPNN_FW_PREDICT(input, 0) != cls) {
             put_str("~~~MIPNN ERROR the class differs when scores is NULL~~~\n");
             mipnn_fw_exit(3);
@@ -103,9 +109,16 @@ int main(void)
         put_char('\n');
     }
     stack = mipnn_fw_stack_used();
-    if (stack >= 0) {
-        put_str("~~~MIPNN STACK used=");
-        put_int(stack);
+    if (stack >= 0 || call_peak >= 0) {
+        put_str("~~~MIPNN STACK");
+        if (stack >= 0) {
+            put_str(" used=");
+            put_int(stack);
+        }
+        if (call_peak >= 0) {
+            put_str(" call=");
+            put_int(call_peak);
+        }
         put_str("~~~\n");
     }
     put_str("~~~MIPNN DONE~~~\n");

@@ -85,10 +85,13 @@ void mipnn_fw_exit(int code)
     }
 }
 
-/* The stack was painted at reset; the lowest word that changed is the peak. If the
-   bottom word changed, the stack overflowed (on QEMU's mps2 boards the memory below RAM
-   ignores writes, so an overflow does not fault there: this check catches it). */
-int32_t mipnn_fw_stack_used(void)
+static uint32_t run_peak; /* peak stack bytes seen before the last repaint */
+
+/* The lowest stack word that no longer holds the paint (the stack grows down from
+   _estack). If the bottom word changed, the stack overflowed (on QEMU's mps2 boards the
+   memory below RAM ignores writes, so an overflow does not fault there): report it and
+   exit. */
+static const uint32_t *lowest_used(void)
 {
     static const char overflow[] = "~~~MIPNN ERROR stack overflow~~~\n";
     const uint32_t *p = _sstack;
@@ -99,7 +102,40 @@ int32_t mipnn_fw_stack_used(void)
     while (p < _estack && *p == STACK_PAINT) {
         ++p;
     }
-    return (int32_t)((uintptr_t)_estack - (uintptr_t)p);
+    return p;
+}
+
+static void note_peak(void)
+{
+    uint32_t used = (uint32_t)((uintptr_t)_estack - (uintptr_t)lowest_used());
+    if (used > run_peak) {
+        run_peak = used;
+    }
+}
+
+/* Repaint the free stack below this frame, call fn, and see how deep it went. Nothing is
+   pushed between reading sp and the call (the frame is fixed after the prologue and the
+   arguments travel in registers), so sp is the stack pointer at the call. */
+int mipnn_fw_call(mipnn_fw_predict_fn fn, const uint8_t *x, int32_t *scores, int32_t *stack)
+{
+    uintptr_t sp;
+    uint32_t *p;
+    int result;
+    note_peak();
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (p = _sstack; (uintptr_t)p < sp; ++p) {
+        *p = STACK_PAINT;
+    }
+    result = fn(x, scores);
+    *stack = (int32_t)(sp - (uintptr_t)lowest_used());
+    return result;
+}
+
+/* The peak since reset: the largest seen before any repaint, or now. */
+int32_t mipnn_fw_stack_used(void)
+{
+    note_peak();
+    return (int32_t)run_peak;
 }
 
 void mipnn_fw_fault(void)

@@ -12,3 +12,4 @@ TARGET_LDFLAGS := -fsanitize=undefined
 TARGET_LIBS    :=
 PLATFORM_SRCS  := $(FW_DIR)/platform/mipnn_fw_host.c
 RUN             = $(IMAGE)
+COST_PROFILE   := host

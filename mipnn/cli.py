@@ -383,6 +383,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
         list_targets,
         missing_tools,
         run_firmware,
+        vector_budget,
         write_report,
     )
     from trainer.model import load_model
@@ -408,14 +409,21 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
             click.echo(f"note: test split not available ({exc}); using edge and random "
                        "vectors only", err=True)
     X = golden_vectors(model, test_X, n_random=n_random, seed=0, limit=vectors)
+    extra = len(golden_vectors(model, None, n_random=n_random, seed=0))
     failed = False
     reports = []
     click.echo(f"{'target':<10} {'vectors':>7} {'differ':>6} {'flash B':>8} {'RAM B':>6} "
                f"{'model flash B':>13} {'model RAM B':>11} {'stack B':>7} {'instr':>7} "
                f"{'cycles':>7}  {'strategy':<9} verdict")
     for t in dict.fromkeys(names):
+        X_t, budget = X, vector_budget(t, model.input_size)
+        if budget is not None and len(X) > budget:
+            X_t = golden_vectors(model, test_X, n_random=n_random, seed=0,
+                                 limit=max(0, min(vectors, budget - extra)))
+            click.echo(f"note: {t}: {len(X_t)} of {len(X)} vectors (the rest do not fit "
+                       "half its flash)", err=True)
         for strategy in dict.fromkeys(strategies or ("auto",)):
-            r = run_firmware(model_path, t, X, workdir=build_dir, strategy=strategy,
+            r = run_firmware(model_path, t, X_t, workdir=build_dir, strategy=strategy,
                              measure=measure)
             reports.append(r)
             verdict = "bit-exact" if r.ok else "MISMATCH"

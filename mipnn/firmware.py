@@ -334,6 +334,15 @@ def missing_tools(target: str) -> list[str]:
     return _missing(_print_info(target, {}))
 
 
+def vector_budget(target: str, n_inputs: int) -> int | None:
+    """How many golden vectors of ``n_inputs`` bytes fit in half the target's flash (None:
+    no limit known, e.g. the host)."""
+    flash = target_info(target)["flash_size"]
+    if not isinstance(flash, int) or n_inputs < 1:
+        return None
+    return max(1, flash // 2 // n_inputs)
+
+
 def installed_targets() -> list[str]:
     """The targets whose tools are all installed (what ``--target all`` runs)."""
     return [t for t in list_targets() if not missing_tools(t)]
@@ -622,7 +631,10 @@ def _build(target: str, variables: dict[str, str], variant: str = "") -> float:
     if proc.returncode != 0:
         messages = proc.stderr + proc.stdout
         hint = ""
-        if "overflowed" in messages or "will not fit in region" in messages:
+        if any(
+            text in messages
+            for text in ("overflowed", "will not fit in region", "is too large")
+        ):
             hint = (
                 f"\nthe image does not fit the memory of {target}: use fewer golden "
                 "vectors (--vectors) or a smaller model"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages mipnn needs: a C compiler, make, Python's venv, and
 # the cross toolchains and emulators of the firmware targets (each target's make fragment
-# in firmware/targets/*.mk lists its own APT_PACKAGES). Installs only what is missing;
-# uses sudo when not root. Usage: scripts/install-deps.sh [TARGET ...] (default: all).
+# in firmware/targets/*.mk lists its own APT_PACKAGES, and TEST_APT_PACKAGES for what its
+# tests need beyond that, e.g. the Arduino core and Arduino-Makefile for avr). Installs
+# only what is missing; uses sudo when not root.
+# Usage: scripts/install-deps.sh [TARGET ...] (default: all).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -15,7 +17,7 @@ pkgs="$base"
 for t in "${targets[@]}"; do
     frag="$here/firmware/targets/$t.mk"
     [ -f "$frag" ] || { echo "install-deps: unknown target '$t' (no $frag)" >&2; exit 2; }
-    pkgs="$pkgs $(sed -n 's/^APT_PACKAGES[[:space:]]*[:+]\?=[[:space:]]*//p' "$frag")"
+    pkgs="$pkgs $(sed -n 's/^\(TEST_\)\?APT_PACKAGES[[:space:]]*[:+]\?=[[:space:]]*//p' "$frag")"
 done
 
 missing=""

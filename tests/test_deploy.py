@@ -1,0 +1,412 @@
+"""Deployment (issue 5): every code-generation strategy is bit-exact against ``forward``,
+on every target, for random models (hypothesis: several shapes, weights up to +/-127,
+huge biases, ties) and for trained ones; the measurements are there and plausible; the
+cost model chooses sensibly.
+
+Time budget: the emulator tests run the targets two at a time (2 cores) and keep the
+models small; about two minutes in all.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import require_tools
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codegen.export import CodegenError, generate, render
+from codegen.strategy import (
+    MAX_UNROLLED_STATEMENTS,
+    PROFILES,
+    STRATEGIES,
+    build_program,
+    choose_strategy,
+    simplify,
+)
+from mipnn.firmware import (
+    count_exec_log,
+    golden_vectors,
+    list_targets,
+    run_firmware,
+    target_info,
+)
+from trainer.model import Layer, Model, forward, load_model, save_model
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH_MODELS = REPO / "bench" / "models"
+ADULT = BENCH_MODELS / "adult-108-16-2.json"
+TRAINED = sorted(BENCH_MODELS.glob("*.json"))
+INT32_MAX = 2**31 - 1
+EMULATED = ("cortex-m0", "cortex-m3", "cortex-m4", "avr", "rv32")
+TOOLS = {
+    "host": ("gcc", "make"),
+    "cortex-m0": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "cortex-m3": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "cortex-m4": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "avr": ("avr-gcc", "gcc", "make"),
+    "rv32": ("riscv64-unknown-elf-gcc", "qemu-system-riscv32", "make"),
+}
+
+
+# ---------------------------------------------------------------- models
+
+
+@st.composite
+def random_models(draw: st.DrawFn, max_inputs: int = 40, max_hidden: int = 12) -> Model:
+    """Small random networks: 0-2 hidden layers, weights up to +/-127 (dense or sparse),
+    biases from zero to the int32 limits, optionally two identical output rows (a tie)."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    n_in = draw(st.integers(1, max_inputs))
+    hidden = draw(st.lists(st.integers(1, max_hidden), min_size=0, max_size=2))
+    n_classes = draw(st.integers(2, 5))
+    levels = draw(st.one_of(st.sampled_from([1, 3, 255]), st.integers(1, 255)))
+    w_max = draw(st.sampled_from([1, 2, 3, 127]))
+    sparse = draw(st.booleans())
+    bias_kind = draw(st.sampled_from(["zero", "small", "scaled", "huge"]))
+    tie = draw(st.booleans())
+    rng = np.random.default_rng(seed)
+    shape = [n_in, *hidden, n_classes]
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
+        if sparse:
+            w[rng.random(w.shape) < 0.6] = 0
+        if k + 2 < len(shape) and shape[k + 1] > 2 and rng.random() < 0.5:
+            w[1] = w[0]  # a duplicate neuron (biases may differ)
+        max_abs = levels if k == 0 else 1
+        last = k == len(shape) - 2
+        room = INT32_MAX - int(np.abs(w).sum(axis=1).max()) * max_abs if last else INT32_MAX
+        limit = {"zero": 0, "small": 127, "scaled": 127 * levels, "huge": room}[bias_kind]
+        limit = min(limit, room)
+        b = rng.integers(-limit, limit, size=shape[k + 1], endpoint=True)
+        if bias_kind == "huge":
+            b[rng.random(b.shape) < 0.5] = limit * rng.choice([-1, 1])
+        if last and tie:
+            w[1], b[1] = w[0], b[0]
+        layers.append(Layer(w, b, "linear" if last else "sign"))
+    return Model(
+        name="rnd",
+        classes=[f"c{i}" for i in range(n_classes)],
+        input_size=n_in,
+        levels=levels,
+        layers=layers,
+    )
+
+
+def extreme_model() -> Model:
+    """int64 partial sums, scores at INT32_MAX and INT32_MIN, a tie, constant neurons."""
+    rng = np.random.default_rng(7)
+    w0 = rng.integers(-127, 127, size=(5, 12), endpoint=True)
+    b0 = np.array([2**31 - 1, -(2**31 - 1), 0, 3, -3])
+    w1 = np.zeros((4, 5), dtype=np.int64)
+    w1[0] = [100, -27, 0, 0, 0]
+    w1[1] = w1[0]
+    w1[2] = [-127, 127, 0, 0, 0]
+    w1[3] = [1, 2, 3, 4, 5]
+    s = np.abs(w1).sum(axis=1)
+    b1 = np.array([INT32_MAX - int(s[0]), INT32_MAX - int(s[0]), -(2**31) + int(s[2]), 0])
+    return Model(name="ext", classes=list("abcd"), input_size=12, levels=255,
+                 layers=[Layer(w0, b0, "sign"), Layer(w1, b1, "linear")])
+
+
+def deep_model() -> Model:
+    """Three hidden layers, weights up to 127 (several bit planes for xnor), L = 1."""
+    rng = np.random.default_rng(3)
+    shape = [20, 9, 7, 5, 3]
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-127, 127, size=(shape[k + 1], shape[k]), endpoint=True)
+        b = rng.integers(-300, 300, size=shape[k + 1], endpoint=True)
+        layers.append(Layer(w, b, "linear" if k == len(shape) - 2 else "sign"))
+    return Model(name="deep", classes=["x", "y", "z"], input_size=20, levels=1, layers=layers)
+
+
+def linear_model() -> Model:
+    """No hidden layer: the first layer gives the scores."""
+    rng = np.random.default_rng(5)
+    w = rng.integers(-3, 3, size=(3, 17), endpoint=True)
+    return Model(name="lin", classes=["p", "q", "r"], input_size=17, levels=200,
+                 layers=[Layer(w, np.array([5, -5, 0]), "linear")])
+
+
+FIXED_MODELS = {"extreme": extreme_model, "deep": deep_model, "linear": linear_model}
+
+
+# ---------------------------------------------------------------- the program, in Python
+
+RANGES = {
+    "int_fast16_t": (-(2**15), 2**15 - 1),  # the narrowest it can be (AVR)
+    "int32_t": (-(2**31), 2**31 - 1),
+    "int64_t": (-(2**63), 2**63 - 1),
+    "uint8_t": (0, 2**8 - 1),
+    "uint16_t": (0, 2**16 - 1),
+    "uint32_t": (0, 2**32 - 1),
+}
+
+
+def interpret(model: Model, strategy: str, X: np.ndarray) -> np.ndarray:
+    """Run the unrolled program's statements with Python integers, checking that every
+    value assigned fits the type the program declared for it (what the C relies on)."""
+    program = build_program(model, strategy)
+    out = np.zeros((len(X), model.n_classes), dtype=np.int64)
+    for v, x in enumerate(X.astype(int).tolist()):
+        env: dict[str, int] = {}
+        types: dict[str, str] = {}
+
+        def put(var: str, value: int, ctype: str) -> None:
+            lo, hi = RANGES[ctype]
+            assert lo <= value <= hi, f"{var} = {value} does not fit {ctype}"
+            env[var] = value
+            types[var] = ctype
+
+        for op in program.ops:
+            if op.kind == "let":
+                put(op.var, (env[op.source] if op.source else 0) + op.value, op.ctype)
+            elif op.kind == "term":
+                put(op.var, env[op.var] + op.value * x[op.index], op.ctype)
+            elif op.kind == "cond":
+                if env[op.var] >= 0:
+                    for target, ctype, delta in op.adds:
+                        put(target, env[target] + delta, ctype)
+            elif op.kind == "pack":
+                if env[op.var] >= 0:
+                    put(op.word, env[op.word] | op.value, op.word_type)
+            elif op.kind == "xnor":
+                mask = op.mask or (1 << op.bits) - 1
+                count = bin((env[op.word] ^ op.flip) & mask).count("1")
+                put(op.var, env[op.var] + count * op.value, op.ctype)
+        out[v] = [env[var] for var, _ in program.scores]
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(model=random_models(max_inputs=60, max_hidden=20), seed=st.integers(0, 2**16))
+def test_unrolled_programs_compute_forward_and_never_overflow(model, seed):
+    X = golden_vectors(model, n_random=24, seed=seed).astype(np.int64)
+    want, _ = forward(model, X)
+    for strategy in ("unrolled", "xnor"):
+        assert np.array_equal(interpret(model, strategy, X), want), strategy
+
+
+@pytest.mark.parametrize("key", sorted(FIXED_MODELS))
+def test_unrolled_programs_on_edge_case_models(key):
+    model = FIXED_MODELS[key]()
+    X = golden_vectors(model, n_random=64).astype(np.int64)
+    want, _ = forward(model, X)
+    for strategy in ("unrolled", "xnor"):
+        assert np.array_equal(interpret(model, strategy, X), want), strategy
+
+
+def test_simplify_folds_constant_duplicate_and_unused_neurons():
+    w0 = np.array([[1, 1, 0], [1, 1, 0], [-1, -1, 0], [0, 1, -1], [1, 0, 1]])
+    b0 = np.array([-3, -3, -1, 0, 5])  # neuron 2 is always -1, neuron 1 duplicates 0
+    w1 = np.array([[1, 2, 3, 0, 4], [1, -1, 1, 0, 1]])  # neuron 3 is read by nobody
+    model = Model(name="s", classes=["a", "b"], input_size=3, levels=4,
+                  layers=[Layer(w0, b0, "sign"), Layer(w1, np.array([0, 0]), "linear")])
+    net = simplify(model)
+    hidden, out = net.layers
+    assert hidden.constants == {2: -1, 4: 1}  # z4 = 5 + x0 + x2 >= 5
+    assert hidden.aliases == {1: 0} and hidden.dead == [3]
+    assert list(hidden.rows) == [0]
+    # The duplicate's outgoing weights go to its twin; the constants' into the biases:
+    # b = 0 - (3, 1) * 1 + (4, 1) = (1, 0).
+    assert out.rows == {0: ({0: 3}, 1), 1: ({}, 0)}
+    X = golden_vectors(model, n_random=32).astype(np.int64)
+    for strategy in ("unrolled", "xnor"):
+        assert np.array_equal(interpret(model, strategy, X), forward(model, X)[0])
+
+
+def test_shared_partial_sums_cut_the_adult_model():
+    model = load_model(ADULT)
+    program = build_program(model, "unrolled")
+    nonzero = int((model.layers[0].weights != 0).sum())
+    terms = program.counts["term"] + program.counts["term_wide"]
+    assert terms < nonzero / 3, (terms, nonzero)  # 1150 nonzero weights, ~140 terms
+    assert any("constant" in note for note in program.notes)
+
+
+def test_too_much_straight_line_code_is_refused_and_auto_falls_back():
+    rng = np.random.default_rng(0)
+    w = rng.integers(-127, 127, size=(64, 200), endpoint=True)
+    model = Model(name="big", classes=["a", "b"], input_size=200, levels=255,
+                  layers=[Layer(w, np.zeros(64, dtype=np.int64), "sign"),
+                          Layer(np.ones((2, 64), dtype=np.int64), np.zeros(2, np.int64),
+                                "linear")])
+    with pytest.raises(CodegenError, match=f"more than {MAX_UNROLLED_STATEMENTS}"):
+        render(model, strategy="unrolled")
+    chosen, estimates = choose_strategy(model, PROFILES["cortex-m3"])
+    assert chosen in ("int8", "int16")
+    assert [e.fits for e in estimates if e.strategy in ("unrolled", "xnor")] == [False, False]
+
+
+def test_cost_model_choices():
+    adult = load_model(ADULT)
+    for profile in ("cortex-m0", "cortex-m3", "cortex-m4", "rv32", "avr", "generic32"):
+        chosen, estimates = choose_strategy(adult, PROFILES[profile])
+        assert chosen in ("unrolled", "xnor"), profile
+        by = {e.strategy: e for e in estimates}
+        assert by[chosen].time < by["int8"].time / 5
+    # int16 accumulators pay off only where int is 16 bits.
+    by_avr = {e.strategy: e for e in choose_strategy(adult, PROFILES["avr"])[1]}
+    by_m3 = {e.strategy: e for e in choose_strategy(adult, PROFILES["cortex-m3"])[1]}
+    assert by_avr["int16"].time < by_avr["int8"].time
+    assert by_m3["int16"].time == by_m3["int8"].time
+    gen = generate(adult, strategy="auto", profile="avr")
+    assert gen.strategy == chosen or gen.strategy in ("unrolled", "xnor")
+    assert gen.requested == "auto" and len(gen.estimates) == len(STRATEGIES)
+
+
+def test_int16_uses_fast_16_bit_accumulators_only_where_proven():
+    model = load_model(ADULT)
+    c16 = render(model, strategy="int16")["adult.c"]
+    c8 = render(model, strategy="int8")["adult.c"]
+    assert "int_fast16_t acc" in c16 and "int_fast16_t acc" not in c8
+    assert "int32_t acc" in c8
+    assert 'Strategy "int16"' in c16 and 'Strategy "int8"' in c8
+
+
+def test_unknown_strategy_is_a_clear_error():
+    with pytest.raises(CodegenError, match="unknown strategy 'fast'.*int8"):
+        render(linear_model(), strategy="fast")
+
+
+def test_count_exec_log(tmp_path):
+    log = tmp_path / "exec.log"
+    lines = []
+    for pc in [0x10, 0x40, 0x42, 0x44, 0x100, 0x102, 0x46, 0x12, 0x40, 0x42, 0x14, 0x40]:
+        lines.append(f"Trace 0: 0x7f0000 [00000000/{pc:08x}/00000110/ff000201] f\n")
+    log.write_text("".join(lines) + "Linking TBs\n")
+    # main is [0x10, 0x20): calls end when the PC is back there.
+    assert count_exec_log(log, 0x40, [(0x10, 0x20)]) == [6, 2]
+
+
+# ---------------------------------------------------------------- C on the targets
+
+
+def _have(target: str) -> bool:
+    return all(shutil.which(t) for t in TOOLS[target])
+
+
+def _run_all(model: Model, path: Path, targets: tuple[str, ...], vectors: np.ndarray,
+             workdir: Path, measure: bool = False) -> list:
+    """run_firmware for every (target, strategy), two at a time; each must be bit-exact."""
+    save_model(model, path)
+    jobs = [(t, s) for t in targets for s in STRATEGIES]
+
+    def one(job: tuple[str, str]):
+        target, strategy = job
+        return run_firmware(path, target, vectors, workdir=workdir / target, strategy=strategy,
+                            measure=measure)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(one, jobs))
+    for (target, strategy), report in zip(jobs, reports, strict=True):
+        assert report.strategy == strategy
+        assert report.ok, f"{target} {strategy}:\n{report.summary()}"
+    return reports
+
+
+def _require(targets: tuple[str, ...]) -> None:
+    for t in targets:
+        require_tools(*TOOLS[t])
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("deploy")
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(model=random_models(max_inputs=60, max_hidden=16), seed=st.integers(0, 2**16))
+def test_every_strategy_is_bit_exact_on_the_host(model, seed, workdir):
+    _require(("host",))
+    vectors = golden_vectors(model, n_random=32, seed=seed)
+    _run_all(model, workdir / "host.json", ("host",), vectors, workdir / "prop-host")
+
+
+@pytest.mark.emulator
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(model=random_models(max_inputs=24, max_hidden=8), seed=st.integers(0, 2**16))
+def test_every_strategy_is_bit_exact_on_every_target(model, seed, workdir):
+    _require(EMULATED)
+    vectors = golden_vectors(model, n_random=12, seed=seed)
+    _run_all(model, workdir / "emu.json", EMULATED, vectors, workdir / "prop-emu")
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("key", sorted(FIXED_MODELS))
+def test_edge_case_models_on_every_target(key, workdir):
+    _require(EMULATED)
+    model = FIXED_MODELS[key]()
+    vectors = golden_vectors(model, n_random=16, seed=1)
+    _run_all(model, workdir / f"{key}.json", EMULATED, vectors, workdir / key)
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("path", TRAINED, ids=[p.stem for p in TRAINED])
+def test_trained_models_on_every_target(path, workdir):
+    _require(("host", *EMULATED))
+    model = load_model(path)
+    vectors = golden_vectors(model, n_random=24, seed=4)
+    _run_all(model, workdir / path.name, ("host", *EMULATED), vectors, workdir / path.stem)
+
+
+@pytest.mark.emulator
+def test_adult_model_meets_the_deployment_figures(workdir):
+    """The done-when figures of issue 5, as a regression test (docs/RESULTS.md)."""
+    _require(("cortex-m3", "avr"))
+    vectors = golden_vectors(load_model(ADULT), n_random=8, seed=0)
+    m3 = run_firmware(ADULT, "cortex-m3", vectors, workdir=workdir / "fig")
+    avr = run_firmware(ADULT, "avr", vectors, workdir=workdir / "fig")
+    assert m3.ok and avr.ok
+    assert m3.strategy in ("unrolled", "xnor") and avr.strategy in ("unrolled", "xnor")
+    assert m3.instructions is not None and m3.instructions <= 1000
+    assert m3.model_flash_bytes is not None and m3.model_flash_bytes <= 1024
+    assert avr.cycles is not None and avr.cycles <= 10_000
+    assert m3.model_ram_bytes == 0 and avr.model_ram_bytes == 0
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("target", EMULATED)
+def test_measurements_on_each_target(target, workdir):
+    _require((target,))
+    model = linear_model()
+    path = save_model(model, workdir / f"meas-{target}.json")
+    vectors = golden_vectors(model, n_random=4)
+    report = run_firmware(path, target, vectors, strategy="int8", measure_vectors=2,
+                          workdir=workdir / "meas")
+    assert report.ok
+    assert 0 < report.model_flash_bytes < report.flash_bytes
+    assert report.model_ram_bytes == 0
+    assert report.call_stack_bytes is not None and 0 < report.call_stack_bytes < 256
+    assert report.stack_used_bytes is not None
+    assert len(report.counted_calls) == 4
+    count = report.cycles if target == "avr" else report.instructions
+    other = report.instructions if target == "avr" else report.cycles
+    assert other is None and count is not None
+    # The table loop does 3 * 17 multiply-adds: more than 51 instructions or cycles.
+    assert count > 51
+    assert count == max(report.counted_calls)
+    data = report.to_dict()
+    assert data["bit_exact"] and data["model_flash_bytes"] == report.model_flash_bytes
+    json.dumps(data)
+
+
+def test_targets_are_data():
+    assert set(list_targets()) == {"host", *EMULATED}
+    info = {t: target_info(t) for t in list_targets()}
+    assert info["avr"]["measure"] == "simavr-cycles" and info["avr"]["flash_size"] == 32768
+    assert info["rv32"]["measure"] == "qemu-exec-log"
+    assert info["host"]["measure"] == "none"
+    for t in EMULATED:
+        assert info[t]["cost_profile"] in PROFILES
+        assert info[t]["apt_packages"], t
+    assert "/usr/include/simavr/sim_avr.h" in info["avr"]["tool_files"]

@@ -155,16 +155,15 @@ def interpret(model: Model, strategy: str, X: np.ndarray) -> np.ndarray:
     value assigned fits the type the program declared for it (what the C relies on)."""
     program = build_program(model, strategy)
     out = np.zeros((len(X), model.n_classes), dtype=np.int64)
+    env: dict[str, int] = {}
+
+    def put(var: str, value: int, ctype: str) -> None:
+        lo, hi = RANGES[ctype]
+        assert lo <= value <= hi, f"{var} = {value} does not fit {ctype}"
+        env[var] = value
+
     for v, x in enumerate(X.astype(int).tolist()):
-        env: dict[str, int] = {}
-        types: dict[str, str] = {}
-
-        def put(var: str, value: int, ctype: str) -> None:
-            lo, hi = RANGES[ctype]
-            assert lo <= value <= hi, f"{var} = {value} does not fit {ctype}"
-            env[var] = value
-            types[var] = ctype
-
+        env.clear()
         for op in program.ops:
             if op.kind == "let":
                 put(op.var, (env[op.source] if op.source else 0) + op.value, op.ctype)

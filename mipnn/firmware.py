@@ -343,6 +343,21 @@ def vector_budget(target: str, n_inputs: int) -> int | None:
     return max(1, flash // 2 // n_inputs)
 
 
+def build_runner(target: str, build_dir: Path) -> Path | None:
+    """Build the target's host-side runner (the AVR simavr runner) into
+    ``build_dir/tools`` and return its path (None if the target has none)."""
+    build_dir = Path(build_dir).resolve()
+    info = _print_info(target, {"BUILD": str(build_dir)})
+    if not info.get("RUNNER"):
+        return None
+    proc = _make(["runner", f"TARGET={target}", f"BUILD={build_dir}"])
+    if proc.returncode != 0:
+        raise FirmwareError(
+            f"building the {target} runner failed:\n{_error_lines(proc.stderr + proc.stdout)}"
+        )
+    return Path(info["RUNNER"])
+
+
 def installed_targets() -> list[str]:
     """The targets whose tools are all installed (what ``--target all`` runs)."""
     return [t for t in list_targets() if not missing_tools(t)]

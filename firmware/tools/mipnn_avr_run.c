@@ -6,7 +6,8 @@
    - Bytes the program sends on USART0 are streamed to stdout unchanged.
    - --input FILE ('-': stdin): bytes fed to USART0's receiver once the program enables it,
      one byte per frame time at --baud (default 115200, 10 bits a byte), as a wire would:
-     simavr's receive FIFO holds 64 bytes and drops what arrives faster.
+     simavr's receive FIFO holds 64 bytes and drops what arrives faster. A lower --baud
+     than the program's paces the input without changing the program.
    - The run ends when the core sleeps with interrupts disabled (cli + sleep): the exit
      status is then the byte in the exit register (default GPIOR1, data address 0x4A).
      It also ends after --lines N newlines of output (status 0), or with status 124 after

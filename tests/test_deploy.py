@@ -409,3 +409,117 @@ def test_targets_are_data():
         assert info[t]["cost_profile"] in PROFILES
         assert info[t]["apt_packages"], t
     assert "/usr/include/simavr/sim_avr.h" in info["avr"]["tool_files"]
+
+
+# ---------------------------------------------------------------- exits and faults
+
+
+def _crash_build(target: str, body: str, tmp_path: Path) -> list[str]:
+    """Build a one-vector harness around a hand-written 'model' and return the run
+    command (from the fragment's RUN)."""
+    import os
+    import subprocess
+
+    from mipnn.firmware import firmware_dir
+
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    (gen / "crash.h").write_text(
+        "#include <stdint.h>\n#define CRASH_N_INPUTS 1\n#define CRASH_N_CLASSES 2\n"
+        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES]);\n"
+    )
+    (gen / "crash.c").write_text(
+        '#include "crash.h"\nvoid mipnn_fw_exit(int code);\n'
+        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES])\n"
+        f"{{\n    (void)x; (void)s;\n    {body}\n}}\n"
+    )
+    (gen / "mipnn_fw_vectors.h").write_text(
+        '#include "crash.h"\n#define MIPNN_FW_N_VECTORS 1\n#define MIPNN_FW_N_INPUTS 1\n'
+        "#define MIPNN_FW_N_CLASSES 2\n#define MIPNN_FW_PREDICT crash_predict\n"
+        "#define MIPNN_FW_RD_U8(p) (*(p))\n"
+        "static const uint8_t mipnn_fw_vectors[1][1] = {{0}};\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    args = [f"BUILD={tmp_path}", f"GEN={gen}", "MODEL=crash", f"TARGET={target}"]
+    build = subprocess.run(
+        ["make", "-s", "-C", str(firmware_dir()), "build", "print-run", *args],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert build.returncode == 0, build.stderr
+    return build.stdout.split()
+
+
+@pytest.mark.emulator
+@pytest.mark.parametrize("target", EMULATED)
+def test_the_firmware_exit_status_reaches_the_host(target, tmp_path):
+    import subprocess
+
+    _require((target,))
+    command = _crash_build(target, "mipnn_fw_exit(7);\n    return 0;", tmp_path)
+    run = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                         timeout=60)
+    assert run.returncode == 7, run.stdout + run.stderr
+    assert "~~~MIPNN BEGIN" in run.stdout and "~~~MIPNN DONE~~~" not in run.stdout
+
+
+@pytest.mark.emulator
+def test_rv32_fault_is_exit_127(tmp_path):
+    import subprocess
+
+    _require(("rv32",))
+    body = "return (int)*(volatile const uint32_t *)(uintptr_t)0x0E000000u;"  # unmapped
+    command = _crash_build("rv32", body, tmp_path)
+    run = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                         timeout=60)
+    assert run.returncode == 127, run.stdout + run.stderr
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    from mipnn.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_export_strategy_option(tmp_path):
+    for strategy in STRATEGIES:
+        result = _cli("export", str(ADULT), "--out", str(tmp_path / strategy),
+                      "--strategy", strategy)
+        assert result.exit_code == 0, result.output
+        assert f'Strategy "{strategy}"' in (tmp_path / strategy / "adult.c").read_text()
+    result = _cli("export", str(ADULT), "--out", str(tmp_path / "a"), "--target", "avr")
+    assert result.exit_code == 0
+    assert 'Strategy "unrolled"' in (tmp_path / "a" / "adult.c").read_text()
+    result = _cli("export", str(ADULT), "--out", str(tmp_path / "z"), "--target", "z80")
+    assert result.exit_code == 2 and "unknown target 'z80'" in result.output
+
+
+@pytest.mark.emulator
+def test_firmware_all_targets_table_and_json_report(tmp_path):
+    _require(("host", *EMULATED))
+    model = linear_model()
+    path = save_model(model, tmp_path / "lin.json")
+    report = tmp_path / "r" / "report.json"
+    result = _cli("firmware", str(path), "--target", "all", "--strategy", "int8",
+                  "--strategy", "auto", "--random", "8", "--report", str(report))
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()
+            if line.split() and line.split()[0] in TOOLS]
+    assert sorted({r[0] for r in rows}) == sorted(TOOLS)
+    assert len(rows) == 2 * len(TOOLS) and all(r[-1] == "bit-exact" for r in rows)
+    data = json.loads(report.read_text())
+    assert data["format"] == "mipnn.firmware-report" and len(data["runs"]) == 12
+    for run in data["runs"]:
+        assert run["bit_exact"] and run["model_flash_bytes"] > 0
+        if run["target"] == "avr":
+            assert run["cycles_per_inference"] > 0 and run["instructions_per_inference"] is None
+        elif run["target"] == "host":
+            assert run["instructions_per_inference"] is None
+        else:
+            assert run["instructions_per_inference"] > 0
+            assert run["inference_stack_bytes"] > 0
+    assert {r["requested_strategy"] for r in data["runs"]} == {"int8", "auto"}

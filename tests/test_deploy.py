@@ -521,5 +521,5 @@ def test_firmware_all_targets_table_and_json_report(tmp_path):
             assert run["instructions_per_inference"] is None
         else:
             assert run["instructions_per_inference"] > 0
-            assert run["inference_stack_bytes"] > 0
+            assert run["inference_stack_bytes"] is not None  # 0: all in registers (rv32)
     assert {r["requested_strategy"] for r in data["runs"]} == {"int8", "auto"}

@@ -102,6 +102,7 @@ int mipnn_fw_call(mipnn_fw_predict_fn fn, const uint8_t *x, int32_t *scores, int
 {
     uint8_t *p;
     uint16_t sp;
+    uintptr_t lowest;
     int result;
     note_peak();
     sp = SP;
@@ -109,7 +110,9 @@ int mipnn_fw_call(mipnn_fw_predict_fn fn, const uint8_t *x, int32_t *scores, int
         *p = STACK_PAINT;
     }
     result = fn(x, scores);
-    *stack = (int32_t)(sp - (uintptr_t)lowest_used() + 1u);
+    /* Bytes of this frame may still hold paint from reset: never count below zero. */
+    lowest = (uintptr_t)lowest_used();
+    *stack = lowest <= sp ? (int32_t)(sp - lowest + 1u) : 0;
     return result;
 }
 

@@ -131,6 +131,7 @@ static void note_peak(void)
 int mipnn_fw_call(mipnn_fw_predict_fn fn, const uint8_t *x, int32_t *scores, int32_t *stack)
 {
     uintptr_t sp;
+    uintptr_t lowest;
     uint32_t *p;
     int result;
     note_peak();
@@ -139,7 +140,9 @@ int mipnn_fw_call(mipnn_fw_predict_fn fn, const uint8_t *x, int32_t *scores, int
         *p = STACK_PAINT;
     }
     result = fn(x, scores);
-    *stack = (int32_t)(sp - (uintptr_t)lowest_used());
+    /* Words of this frame may still hold paint from reset: never count below zero. */
+    lowest = (uintptr_t)lowest_used();
+    *stack = lowest < sp ? (int32_t)(sp - lowest) : 0;
     return result;
 }
 

@@ -274,13 +274,16 @@ def build_problem(
     bounds: ParamBounds | None = None,
     *,
     symmetry: bool = False,
+    tight_big_m: bool = True,
 ) -> MipProblem:
     """Build the training MIP of ``spec`` for examples ``X`` (ints in [0, L]) and labels
     ``y`` (class indices). ``bounds`` narrows each parameter's range (batch training);
     it is intersected with the default ranges of ``spec``. Big-M values are computed from
     the bounds: per (example, neuron) in the first layer, per neuron after it.
     ``symmetry`` orders the hidden neurons of each layer (module docstring); it is ignored
-    when ``bounds`` is given, since per-parameter ranges break the neurons' symmetry."""
+    when ``bounds`` is given, since per-parameter ranges break the neurons' symmetry.
+    ``tight_big_m=False`` uses one global big-M per layer instead (``P L n + P L`` in the
+    first layer), only to measure what the tight values are worth (docs/TRAINING.md)."""
     if spec.objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {spec.objective!r}; expected one of {OBJECTIVES}")
     X = np.asarray(X, dtype=np.int64)
@@ -322,6 +325,9 @@ def build_problem(
             # tightest bounds of z[n, j] = b[j] + sum_i W[j, i] x[n, i] with x >= 0
             zmin = (X @ wl.T + bl).astype(float).ravel()
             zmax = (X @ wu.T + bu).astype(float).ravel()
+            if not tight_big_m:
+                loose = float(P * spec.levels * (n + 1))
+                zmin, zmax = np.full_like(zmin, -loose), np.full_like(zmax, loose)
         else:
             wabs = np.maximum(np.abs(wl), np.abs(wu))
             c = _product_layer(b, f"c{li}", weights[li], u_prev, P)

@@ -104,28 +104,25 @@ def solve_highs(
         if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
             raise SolverError(f"HiGHS refused the option {key}={value!r} (unknown name or value)")
 
-    lp = highspy.HighsLp()
-    lp.num_col_ = problem.n_cols
-    lp.num_row_ = problem.n_rows
-    lp.col_cost_ = problem.cost
-    lp.offset_ = problem.offset
-    lp.col_lower_ = problem.col_lower
-    lp.col_upper_ = problem.col_upper
-    lp.row_lower_ = np.where(np.isinf(problem.row_lower), -highspy.kHighsInf, problem.row_lower)
-    lp.row_upper_ = np.where(np.isinf(problem.row_upper), highspy.kHighsInf, problem.row_upper)
+    # The array overload of passModel (column-wise matrix, integrality as ints) copies each
+    # array once; building a HighsLp first, or a Python list of enum values for the
+    # integrality, made the hand-off several times slower (docs/TRAINING.md).
     A = problem.A
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr
-    lp.a_matrix_.index_ = A.indices
-    lp.a_matrix_.value_ = A.data
-    lp.a_matrix_.num_col_ = problem.n_cols
-    lp.a_matrix_.num_row_ = problem.n_rows
-    h.passModel(lp)
-    integer_cols = np.flatnonzero(problem.integrality).astype(np.int32)
-    if integer_cols.size:  # vectorised: a Python list of enum values is slow at this size
-        h.changeColsIntegrality(
-            integer_cols.size, integer_cols, np.ones(integer_cols.size, dtype=np.uint8)
-        )
+    status = h.passModel(
+        problem.n_cols, problem.n_rows, int(A.nnz),
+        int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
+        float(problem.offset),
+        np.ascontiguousarray(problem.cost, dtype=float),
+        np.ascontiguousarray(problem.col_lower, dtype=float),
+        np.ascontiguousarray(problem.col_upper, dtype=float),
+        np.where(np.isinf(problem.row_lower), -highspy.kHighsInf, problem.row_lower),
+        np.where(np.isinf(problem.row_upper), highspy.kHighsInf, problem.row_upper),
+        A.indptr.astype(np.int32), A.indices.astype(np.int32),
+        np.ascontiguousarray(A.data, dtype=float),
+        np.asarray(problem.integrality, dtype=np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS refused the model (passModel failed)")
 
     incumbents: list[Progress] = []
     last_beat = [0.0]

@@ -64,6 +64,7 @@ class TrainConfig:
     target_objective: float | None = None  # stop once an incumbent reaches this objective
     highs_options: tuple[tuple[str, Any], ...] = ()  # extra HiGHS options (name, value)
     gd_epochs: int = 400
+    tight_big_m: bool = True  # False only to measure the tight big-M values' effect
     polish_start: bool = True  # re-solve the gradient start's output layer for the objective
     select: str = "objective"  # the model: best objective, or "val": best validation accuracy
 
@@ -230,7 +231,7 @@ def train(
 
     symmetry = config.symmetry and bool(config.hidden)
     t0 = time.perf_counter()
-    problem = build_problem(spec, X, y, symmetry=symmetry)
+    problem = build_problem(spec, X, y, symmetry=symmetry, tight_big_m=config.tight_big_m)
     build_time = time.perf_counter() - t0
     first_active = int(problem.meta["first_active"])  # type: ignore[call-overload]
 

@@ -163,12 +163,21 @@ def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
     click.echo(f"wrote {out}")
 
 
-def _gradient_start(ds: Any, spec: Any, seed: int, time_limit: float = 60.0) -> Any:
-    """The gradient baseline's network (trainer.gd), trained on the same examples: the
-    first epoch's start of the mipnn variant."""
+def _gradient_start(ds: Any, spec: Any, seed: int, time_limit: float = 60.0,
+                    max_examples: int = 4000) -> Any:
+    """The gradient baseline's network (trainer.gd): the first epoch's start of the mipnn
+    variant. The baseline trains full-batch within a time limit, so on a large training set
+    it is fitted on a seeded sample of ``max_examples`` (measured on Adult: 80.4% test from
+    2,000 examples in 2 s, 74.2% from 25,000 within 60 s)."""
+    import numpy as np
+
     from trainer.gd import GdConfig, train_gd
 
-    result = train_gd(ds.X_train, ds.y_train, hidden=tuple(spec.hidden),
-                      n_classes=spec.n_classes, bound=spec.bound, levels=spec.levels,
+    X, y = ds.X_train, ds.y_train
+    if len(y) > max_examples:
+        idx = np.random.default_rng([seed, 7]).choice(len(y), max_examples, replace=False)
+        X, y = X[idx], y[idx]
+    result = train_gd(X, y, hidden=tuple(spec.hidden), n_classes=spec.n_classes,
+                      bound=spec.bound, levels=spec.levels,
                       config=GdConfig(seed=seed, time_limit=time_limit))
     return result.network

@@ -141,8 +141,8 @@ def _pct(value: float | None) -> str:
               help="highspy: HiGHS directly; the others through Pyomo (highs = HiGHS via Pyomo)")
 @click.option("--warm-start/--no-warm-start", default=True, show_default=True,
               help="start the MIP from the gradient baseline's network")
-@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
-              help="order the hidden neurons (symmetry-breaking rows)")
+@click.option("--symmetry/--no-symmetry", default=False, show_default=True,
+              help="order the hidden neurons (symmetry-breaking rows; no measured gain)")
 @click.option("--lns/--no-lns", default=True, show_default=True,
               help="large-neighbourhood search after the first solve")
 @click.option("--target-objective", type=float, metavar="VALUE",

@@ -57,7 +57,7 @@ class TrainConfig:
     # --- how hard to try (docs/TRAINING.md measures each lever) ---
     solver: str = "highspy"  # HiGHS through highspy, or a Pyomo solver (SOLVERS)
     warm_start: bool = True  # start from the gradient baseline's network
-    symmetry: bool = True  # order the hidden neurons (symmetry breaking rows)
+    symmetry: bool = False  # order the hidden neurons (no measurable gain: docs/TRAINING.md)
     lns: bool = True  # large-neighbourhood search after the first solve
     lns_sub_time: float = 3.0  # time limit of one LNS sub-MIP
     full_solve_share: float = 0.1  # share of the time for the full MIP before LNS

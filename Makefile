@@ -12,7 +12,7 @@ TARGETS ?= host cortex-m3
 TRAIN_ARGS ?= --dataset breast_cancer --train-size 100 --hidden 8 --bound 1 --time-limit 30 --seed 0
 PYTEST_ARGS ?=
 
-.PHONY: help demo deps venv train export firmware test lint clean
+.PHONY: help demo deps venv train export firmware test lint clean bench-paper
 
 help:
 	@echo "make demo      install, train on breast_cancer, export C, verify on $(TARGETS)"
@@ -49,6 +49,13 @@ export: venv
 firmware: venv
 	@test -f $(MODEL) || $(MAKE) --no-print-directory train
 	$(MIPNN) firmware $(MODEL) --target all --build-dir $(OUT)/build
+
+# The paper's benchmark (issue 3), resumable: runs are cached in bench/results/paper.jsonl;
+# rewrites the "Paper benchmark (issue 3)" section of docs/RESULTS.md.
+# BENCH_PAPER_ARGS='--quick' finishes in 10 minutes; the full grid takes tens of hours.
+BENCH_PAPER_ARGS ?= --jobs 1
+bench-paper: venv
+	$(PY) bench/paper.py $(BENCH_PAPER_ARGS)
 
 test: deps venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

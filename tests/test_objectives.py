@@ -253,3 +253,20 @@ def test_digits_and_mnist_data_sets(shared_data):
     assert m.X_train.shape == (60, 784) and len(m.y_test) == 5000
     assert any("first 5,000" in note for note in m.notes)
     assert m.X_train.max() <= 255
+
+
+def test_output_descent_improves_a_badly_scaled_start_without_a_solver():
+    from trainer.lns import descend_output
+
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 4, (30, 4))
+    y = rng.integers(0, 2, 30)
+    spec = NetworkSpec(4, (4,), 2, bound=2, levels=3, objective="min_hinge")
+    p = build_problem(spec, X, y)
+    net = [(rng.integers(-2, 3, (4, 4)), rng.integers(-6, 7, 4)),
+           (np.full((2, 4), 2), np.array([2, -2]))]  # large scores: a costly start
+    before = objective_value(p, start_from_network(p, net))
+    better, value = descend_output(p, net)
+    assert value < before
+    assert np.array_equal(better[0][0], net[0][0])  # hidden layer untouched
+    assert objective_value(p, start_from_network(p, better)) == pytest.approx(value)

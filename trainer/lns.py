@@ -191,3 +191,48 @@ def polish_output(
         if value <= current:
             return cand, value
     return net, current
+
+
+def descend_output(
+    problem: object, network: Network, *, max_sweeps: int = 6, deadline: float | None = None
+) -> tuple[Network, float]:
+    """Coordinate descent on the output layer of ``network`` by ``problem``'s exact
+    objective (no solver): each weight and bias in turn takes its best value in its range,
+    until a sweep changes nothing. A fallback when the solver-based polish could not make
+    the gradient network a better start than the all-zero one (e.g. min_hinge on a loaded
+    machine). Never worse than ``network``."""
+    from trainer.formulation import MipProblem
+
+    assert isinstance(problem, MipProblem)
+    spec: NetworkSpec = problem.meta["spec"]  # type: ignore[assignment]
+    net = [(np.array(W, np.int64), np.array(b, np.int64)) for W, b in network]
+
+    def value(n: Network) -> float:
+        return objective_value(problem, start_from_network(problem, n))
+
+    best = value(net)
+    last = len(net) - 1
+    wl, wu, bl, bu = default_bounds(spec)[last]
+    for _ in range(max_sweeps):
+        changed = False
+        W, b = net[last]
+        coords = [(0, k, j) for k in range(W.shape[0]) for j in range(W.shape[1])]
+        coords += [(1, k, 0) for k in range(b.shape[0])]
+        for kind, k, j in coords:
+            if deadline is not None and time.perf_counter() > deadline:
+                return net, best
+            lo, hi = (wl[k, j], wu[k, j]) if kind == 0 else (bl[k], bu[k])
+            target = W if kind == 0 else b
+            idx = (k, j) if kind == 0 else (k,)
+            keep = target[idx]
+            for cand in range(int(lo), int(hi) + 1):
+                if cand == keep:
+                    continue
+                target[idx] = cand
+                v = value(net)
+                if v < best - 1e-9:
+                    best, keep, changed = v, cand, True
+            target[idx] = keep
+        if not changed:
+            break
+    return net, best

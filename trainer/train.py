@@ -264,6 +264,20 @@ def train(
             continue
         if start is None or objective_value(problem, v) < objective_value(problem, start):
             start, start_kind = v, kind
+    if start_kind == "zero" and gd_result is not None and config.polish_start and config.hidden:
+        # the gradient network (even polished) scores worse than the all-zero one: descend
+        # on its output layer by the exact objective (cheap, no solver) before giving up on it
+        from trainer.lns import descend_output
+
+        gd_best = max((v for k, v in candidates if k != "zero" and is_feasible(problem, v)),
+                      key=lambda v: -objective_value(problem, v), default=None)
+        if gd_best is not None:
+            net_d, value_d = descend_output(
+                problem, network_from_solution(problem, gd_best),
+                deadline=time.perf_counter() + max(1.0, 0.05 * config.time_limit))
+            v_d = start_from_network(problem, canonical(net_d))
+            if is_feasible(problem, v_d) and value_d < objective_value(problem, start):
+                start, start_kind = v_d, "gd+descent"
     if start is not None:
         report_network(network_from_solution(problem, start), objective_value(problem, start))
 

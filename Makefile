@@ -12,7 +12,7 @@ TARGETS ?= host cortex-m3
 TRAIN_ARGS ?= --dataset breast_cancer --train-size 100 --hidden 8 --bound 1 --time-limit 30 --seed 0
 PYTEST_ARGS ?=
 
-.PHONY: help demo deps venv train export firmware test lint clean bench-paper
+.PHONY: help demo deps venv train export firmware test lint clean bench-deploy bench-paper
 
 help:
 	@echo "make demo      install, train on breast_cancer, export C, verify on $(TARGETS)"
@@ -49,6 +49,11 @@ export: venv
 firmware: venv
 	@test -f $(MODEL) || $(MAKE) --no-print-directory train
 	$(MIPNN) firmware $(MODEL) --target all --build-dir $(OUT)/build
+
+# Every strategy on every installed target for bench/models/adult-108-16-2.json; prints the
+# table and rewrites the "Deployment (issue 5)" section of docs/RESULTS.md.
+bench-deploy: venv
+	$(PY) bench/deploy.py
 
 # The paper's benchmark (issue 3), resumable: runs are cached in bench/results/paper.jsonl;
 # rewrites the "Paper benchmark (issue 3)" section of docs/RESULTS.md.

@@ -1,14 +1,20 @@
 """Board-ready packages: ``mipnn export --arduino`` writes an Arduino library (and a
 PlatformIO library.json); its example sketch builds for the Uno with Debian's real Arduino
-AVR core and Arduino-Makefile, and the hex, run in simavr with inputs sent over the
-serial line, prints the classes (and scores) ``forward`` gives."""
+AVR core and Arduino-Makefile, using the README's commands, and the hex, run in simavr with
+inputs sent over the serial line, prints the classes (and scores) ``forward`` gives. The
+README's avrdude command flashes it through the Uno's boot loader (Optiboot) in simavr."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import select
+import shlex
+import signal
 import subprocess
+import time
+import tty
 from pathlib import Path
 
 import numpy as np
@@ -26,21 +32,39 @@ ADULT = REPO / "bench" / "models" / "adult-108-16-2.json"
 ARDUINO_MK = Path("/usr/share/arduino/Arduino.mk")
 ARDUINO_CORE = Path("/usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h")
 
-# Debian 12's avr-gcc 5.4 defines DECIMAL_DIG in <float.h> only for C99/C11, not for
-# C++11, which the Arduino core's WString.cpp uses; the Arduino IDE's own avr-gcc 7.3 does.
-SKETCH_MAKEFILE = """\
-BOARD_TAG = uno
-ARDUINO_DIR = /usr/share/arduino
-ARDMK_DIR = /usr/share/arduino
-AVR_TOOLS_DIR = /usr
-USER_LIB_PATH = {libs}
-ARDUINO_LIBS = {name}
-TARGET = {name}
-OBJDIR = {objdir}
-ARDUINO_QUIET = 1
-CXXFLAGS += -DDECIMAL_DIG=__DECIMAL_DIG__
-include /usr/share/arduino/Arduino.mk
-"""
+README = REPO / "README.md"
+OPTIBOOT = Path("/usr/share/arduino/hardware/arduino/avr/bootloaders/optiboot/optiboot_atmega328.hex")
+
+
+def readme_uno_commands() -> tuple[str, list[str]]:
+    """The sketch Makefile and the avrdude command the README gives for an Uno."""
+    text = README.read_text(encoding="utf-8")
+    makefile = re.search(r"cat > sketch/Makefile <<'MAKEFILE'\n(.*?\n)MAKEFILE\n", text, re.S)
+    avrdude = re.search(r"^avrdude -p atmega328p .*$", text, re.M)
+    assert makefile and avrdude, "the README's Uno commands were not found"
+    return makefile.group(1), shlex.split(avrdude.group(0))
+
+
+def build_sketch(model_path: Path, name: str, tmp_path: Path) -> Path:
+    """Export the library, then build its example as the README says; return the hex."""
+    libs = tmp_path / "libraries"
+    export_arduino(model_path, libs / name)
+    sketch = tmp_path / "sketch"
+    sketch.mkdir()
+    (sketch / "sketch.ino").write_text(
+        (libs / name / "examples" / name / f"{name}.ino").read_text()
+    )
+    makefile, _ = readme_uno_commands()
+    makefile = makefile.replace("$(HOME)/Arduino/libraries", str(libs))
+    makefile = makefile.replace("ARDUINO_LIBS = adult", f"ARDUINO_LIBS = {name}")
+    (sketch / "Makefile").write_text(makefile)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    build = subprocess.run(["make", "-s", "-C", "sketch"], cwd=tmp_path, capture_output=True,
+                           text=True, env=env, timeout=300)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    hex_file = tmp_path / "sketch" / "build-uno" / "sketch.hex"
+    assert hex_file.exists()
+    return hex_file
 
 
 def require_arduino() -> None:
@@ -114,23 +138,7 @@ def test_example_sketch_builds_for_the_uno_and_runs_in_simavr(which, tmp_path):
     else:
         model = _odd_labels_model()
         path = save_model(model, tmp_path / "odd.json")
-    name = model.name
-    libs = tmp_path / "libraries"
-    export_arduino(path, libs / name)
-    sketch = tmp_path / "sketch"
-    sketch.mkdir()
-    (sketch / f"{name}.ino").write_text(
-        (libs / name / "examples" / name / f"{name}.ino").read_text()
-    )
-    (sketch / "Makefile").write_text(
-        SKETCH_MAKEFILE.format(libs=libs, name=name, objdir=tmp_path / "out")
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    build = subprocess.run(["make", "-s", "-C", str(sketch)], capture_output=True, text=True,
-                           env=env, timeout=300)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    hex_file = tmp_path / "out" / f"{name}.hex"
-    assert hex_file.exists()
+    hex_file = build_sketch(path, model.name, tmp_path)
 
     vectors = golden_vectors(model, n_random=6, seed=3)[:12]
     lines = [" ".join(str(int(v)) for v in row) for row in vectors]
@@ -153,7 +161,7 @@ def test_example_sketch_builds_for_the_uno_and_runs_in_simavr(which, tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     out = [line.rstrip("\r") for line in run.stdout.splitlines()]
-    assert out[0].startswith(f"# {name}: send {model.input_size} integers")
+    assert out[0].startswith(f"# {model.name}: send {model.input_size} integers")
     errors = [line for line in out if line.startswith("error:")]
     assert len(errors) == 2 and errors[0].endswith("got 3")
     results = [line for line in out if line.startswith("class ")]
@@ -167,3 +175,79 @@ def test_example_sketch_builds_for_the_uno_and_runs_in_simavr(which, tmp_path):
         assert cls == want_classes[v], (v, line)
         assert [int(s) for s in match.group(2).split()] == want_scores[v].tolist(), (v, line)
         assert match.group(3) == model.classes[cls]
+
+
+def _read_lines(fd: int, want: int, prefix: str, timeout: float) -> list[str]:
+    """Lines read from ``fd`` until ``want`` of them start with ``prefix``."""
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            buf += os.read(fd, 4096)
+            lines = [x.decode("ascii", "replace").rstrip("\r") for x in buf.split(b"\n")[:-1]]
+            if sum(1 for x in lines if x.startswith(prefix)) >= want:
+                return lines
+    raise AssertionError(f"no {want} lines starting with {prefix!r} within {timeout} s: {buf!r}")
+
+
+@pytest.mark.emulator
+def test_readme_avrdude_command_flashes_an_uno_in_simavr(tmp_path):
+    """The README's avrdude command, against an Uno simulated down to its boot loader:
+    avrdude writes and verifies the hex through Optiboot, the sketch starts, and answers
+    examples sent over the serial line with forward's classes and scores."""
+    require_arduino()
+    require_tools("avrdude")
+    if not OPTIBOOT.exists():
+        message = f"{OPTIBOOT} missing (apt-get install arduino-core-avr)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    model = load_model(ADULT)
+    build_sketch(ADULT, model.name, tmp_path)
+    runner = build_runner("avr", tmp_path / "runner")
+    board = subprocess.Popen(
+        [str(runner), "--mcu", "atmega328p", "--freq", "16000000", "--bootloader",
+         str(OPTIBOOT), "--pty", "--realtime", "--max-cycles", str(16_000_000 * 120)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = board.stderr.readline()
+        match = re.fullmatch(r"~~~MIPNN PTY (\S+)~~~\n", first)
+        assert match, first
+        port = match.group(1)
+        _, avrdude = readme_uno_commands()
+        command = [port if arg == "/dev/ttyACM0" else arg for arg in avrdude]
+        flash = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
+                               timeout=120)
+        assert flash.returncode == 0, flash.stdout + flash.stderr
+        assert "bytes of flash verified" in flash.stderr, flash.stderr
+        # Optiboot leaves through a watchdog reset, which simavr 1.6 does not release
+        # cleanly (the program keeps being reset); unplugging and replugging the board,
+        # a power-on reset, starts it as on a real Uno.
+        time.sleep(0.2)
+        board.send_signal(signal.SIGUSR1)
+
+        fd = os.open(port, os.O_RDWR | os.O_NOCTTY)
+        try:
+            tty.setraw(fd)
+            time.sleep(0.5)
+            _read_lines(fd, 1, f"# {model.name}: send", timeout=20)
+            vectors = golden_vectors(model, n_random=2, seed=9)[-3:]
+            for row in vectors:
+                os.write(fd, (" ".join(str(int(v)) for v in row) + "\n").encode())
+            lines = _read_lines(fd, len(vectors), "class ", timeout=30)
+        finally:
+            os.close(fd)
+        results = [x for x in lines if x.startswith("class ")]
+        want_scores, want_classes = forward(model, vectors.astype(np.int64))
+        for v, line in enumerate(results[: len(vectors)]):
+            match = re.match(r"class (\d+) scores((?: -?\d+)+) : ", line)
+            assert match, line
+            assert int(match.group(1)) == want_classes[v]
+            assert [int(x) for x in match.group(2).split()] == want_scores[v].tolist()
+    finally:
+        board.terminate()
+        board.wait(timeout=10)
+        if board.stderr is not None:
+            board.stderr.close()

@@ -5,9 +5,9 @@
 TOOLS          := avr-gcc avr-size avr-nm gcc
 TOOL_FILES     := /usr/include/simavr/sim_avr.h /usr/lib/avr/include/avr/io.h
 APT_PACKAGES   := gcc-avr avr-libc simavr libsimavr-dev gcc
-# The Arduino library test builds the example sketch with Debian's Arduino AVR core and
-# Arduino-Makefile (arduino-mk pulls in the Arduino IDE package).
-TEST_APT_PACKAGES := arduino-core-avr arduino-mk
+# The Arduino library tests build the example sketch with Debian's Arduino AVR core and
+# Arduino-Makefile (arduino-mk pulls in the Arduino IDE package) and flash it with avrdude.
+TEST_APT_PACKAGES := arduino-core-avr arduino-mk avrdude
 CC             := avr-gcc
 SIZE           := avr-size
 NM             := avr-nm

@@ -157,12 +157,41 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
                 f"{PAPER.get(k[1:], '-')} |"
             )
         lines.append("")
+    lines += _done_when(groups)
     missing = [k for k in PAPER if not any(g[1:] == k and g[0] == 300 for g in groups)]
     if missing:
         lines.append("Paper cells without a 300 s measurement here: "
                      + ", ".join(f"{d} N={n} P={p} {o}" for d, n, p, o in missing) + ".")
         lines.append("")
     return "\n".join(lines)
+
+
+def _done_when(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]:
+    """The issue's acceptance figures, from the 300 s runs (partial cells say so)."""
+    out = ["### Done-when check (issue 3; 300 s, N=200, P=1)", ""]
+    for dataset, goal in (("adult", 80.2), ("heart", 81.4)):
+        cells = {k[4]: groups[k] for k in groups
+                 if k[0] == 300 and k[1] == dataset and k[2] == 200 and k[3] == 1}
+        gd = cells.get("gd")
+        gd_mean = 100 * np.mean([r["test"] for r in gd]) if gd else None
+        mip = {o: recs for o, recs in cells.items() if o != "gd"}
+        if not mip:
+            out.append(f"- {dataset}: no MIP objective measured yet (goal {goal} %).")
+            continue
+        for o, recs in sorted(mip.items()):
+            mean = 100 * np.mean([r["test"] for r in recs])
+            sel = 100 * np.mean([r["test_by_val"] for r in recs])
+            part = "" if len(recs) >= 5 else f" (partial: {len(recs)} of 5 seeds)"
+            vs_gd = "-" if gd_mean is None else (
+                f"{'>=' if mean >= gd_mean else '<'} gradient baseline {gd_mean:.1f} %")
+            ok = "meets" if mean >= goal else "misses"
+            out.append(f"- {dataset} {o}: mean test {mean:.1f} % (val-selected {sel:.1f} %)"
+                       f"{part}; {ok} the goal {goal} %; {vs_gd}.")
+        missing = [o for o in ("sat_margin", "min_hinge", "max_correct") if o not in mip]
+        if missing:
+            out.append(f"- {dataset}: not measured at 300 s yet: {', '.join(missing)}.")
+    out.append("")
+    return out
 
 
 def write_section(text: str, path: Path = RESULTS) -> None:

@@ -199,7 +199,13 @@ def report() -> None:
                 f"{np.mean([r['wall'] for r in rs]):.0f} | "
                 f"{rs[0].get('mips', '-')} | {sum(r.get('failed', 0) for r in rs)} |")
         lines += ["", "Paper (Gurobi, 10 h limits, server): the learning curve of batch "
-                  "training on Adult plateaued at about 81.7-82% test accuracy.", ""]
+                  "training on Adult plateaued at about 81.7-82% test accuracy. Target of "
+                  "issue 4 (>= 82.0% within 60 minutes) not reached: with HiGHS and 5 s per "
+                  "MIP at P=15, the paper's variant never leaves the constant network (75.9% "
+                  "= the majority class); the mipnn variant gains 0.9 points over the same "
+                  "machine's gradient baseline on 25,000 examples. The 2-core machine was "
+                  "shared with other benchmarks during these runs, so time-limited MIPs got "
+                  "less than a full core.", ""]
     tp = [r for r in rows if r["kind"] == "throughput"]
     if tp:
         lines += ["### Throughput (Adult, B=100, P=15, 16 hidden, no warm start)", "",
@@ -227,7 +233,10 @@ def report() -> None:
                 f"{kept.mean():.1f}{f' +/- {kept.std():.1f}' if len(kept) > 1 else ''} | "
                 f"{_ms([r['test'] for r in rs])} | {_ms([r['train'] for r in rs])} | {pk} | {pt} |")
         lines += ["", "Paper: Gurobi, 10 h per run; kept neurons are those the model file "
-                  "keeps (switched-off, dead and constant neurons are removed).", ""]
+                  "keeps (switched-off, dead and constant neurons are removed). HiGHS starts "
+                  "from the gradient baseline's network (all 16 neurons active) and within "
+                  "600 s rarely switches neurons off; the removals come mostly from the exact "
+                  "simplification of dead and constant neurons.", ""]
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Results\n\n"
     section = "\n".join(lines).rstrip() + "\n"
     if SECTION in text:

@@ -134,3 +134,17 @@ def test_next_bounds_shrink_around_the_mean_and_clip():
     assert wl.tolist() == [[1, -3]] and wu.tolist() == [[3, 1]]
     assert bl.tolist() == [-3] and bu.tolist() == [12]  # first-layer bias radius r * L
     assert bl1.tolist() == [-1, -3] and bu1.tolist() == [3, -1]
+
+
+def test_a_batch_trained_model_is_bit_exact_in_firmware(tmp_path):
+    from conftest import require_tools
+
+    from mipnn.firmware import golden_vectors, run_firmware
+    from trainer.model import save_model
+
+    require_tools("gcc", "make")
+    ds = _dataset()
+    res = train_batches(ds, SPEC, _config(epochs=1))
+    path = save_model(res.model, tmp_path / "batch.json")
+    report = run_firmware(path, "host", golden_vectors(res.model, ds.X_test), workdir=tmp_path)
+    assert report.ok and report.n_vectors > len(ds.y_test)

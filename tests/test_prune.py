@@ -54,3 +54,26 @@ def test_switched_off_neurons_force_all_their_weights_to_zero():
     v[p.blocks["W0"].index()[0, 1]] = 1  # an off neuron with a weight is infeasible
     assert not is_feasible(p, v)
     assert p.cost[s].tolist() == [0.5] * 4
+
+
+def test_a_pruned_model_is_smaller_and_bit_exact_in_firmware(tmp_path):
+    from types import SimpleNamespace
+
+    from conftest import require_tools
+
+    from mipnn.firmware import golden_vectors, run_firmware
+    from trainer.model import save_model
+    from trainer.train import TrainConfig, train
+
+    require_tools("gcc", "make")
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 4, (24, 4))
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 1).astype(np.int64)
+    ds = SimpleNamespace(name="toy", classes=["no", "yes"], levels=3, features=None,
+                         X_train=X, y_train=y, X_val=X[:0], y_val=y[:0], X_test=X[:8],
+                         y_test=y[:8], provenance={})
+    res = train(ds, TrainConfig(hidden=(6,), bound=1, time_limit=30, prune=0.1))
+    assert res.model.shape[1] < 6
+    path = save_model(res.model, tmp_path / "pruned.json")
+    report = run_firmware(path, "host", golden_vectors(res.model, X), workdir=tmp_path)
+    assert report.ok

@@ -108,7 +108,7 @@ def run(model_path: Path, data_dir: Path | None, workdir: Path) -> list[Firmware
         budget = vector_budget(target, model.input_size)
         limit = 64 if budget is None else max(0, min(64, budget - extra))
         vectors = golden_vectors(model, test_x, n_random=64, limit=limit)
-        return run_firmware(model_path, target, vectors, workdir=workdir / target,
+        return run_firmware(model_path, target, vectors, workdir=workdir / f"{target}-{strategy}",
                             strategy=strategy, measure_vectors=3)
 
     with ThreadPoolExecutor(max_workers=2) as pool:

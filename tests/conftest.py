@@ -6,7 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from trainer.model import Layer, Model
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
@@ -32,3 +35,27 @@ def shared_data() -> Path:
             pytest.fail(f"CI=true but the reference data are missing at {SHARED_DATA}")
         pytest.skip(f"reference data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def make_model(
+    shape: list[int],
+    levels: int = 255,
+    seed: int = 0,
+    w_max: int = 3,
+    b_max: int = 100,
+    name: str = "net",
+) -> Model:
+    """A random model of the given layer sizes (sign hidden layers, linear output)."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
+        b = rng.integers(-b_max, b_max, size=shape[k + 1], endpoint=True)
+        layers.append(Layer(w, b, "sign" if k < len(shape) - 2 else "linear"))
+    return Model(
+        name=name,
+        classes=[f"class{i}" for i in range(shape[-1])],
+        input_size=shape[0],
+        levels=levels,
+        layers=layers,
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_model
 
 import codegen
 from codegen.export import (
@@ -35,29 +36,6 @@ STRICT = [
     "-Werror",
     "-pedantic",
 ]
-
-
-def make_model(
-    shape: list[int],
-    levels: int = 255,
-    seed: int = 0,
-    w_max: int = 3,
-    b_max: int = 100,
-    name: str = "net",
-) -> Model:
-    rng = np.random.default_rng(seed)
-    layers = []
-    for k in range(len(shape) - 1):
-        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
-        b = rng.integers(-b_max, b_max, size=shape[k + 1], endpoint=True)
-        layers.append(Layer(w, b, "sign" if k < len(shape) - 2 else "linear"))
-    return Model(
-        name=name,
-        classes=[f"class{i}" for i in range(shape[-1])],
-        input_size=shape[0],
-        levels=levels,
-        layers=layers,
-    )
 
 
 def big_bias_model() -> Model:

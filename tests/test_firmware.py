@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_tools
+from conftest import make_model, require_tools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,29 +30,6 @@ from mipnn.firmware import (
 from trainer.model import Layer, Model, forward, save_model
 
 INT32_MAX = 2**31 - 1
-
-
-def make_model(
-    shape: list[int],
-    levels: int = 255,
-    seed: int = 0,
-    w_max: int = 3,
-    b_max: int = 100,
-    name: str = "net",
-) -> Model:
-    rng = np.random.default_rng(seed)
-    layers = []
-    for k in range(len(shape) - 1):
-        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
-        b = rng.integers(-b_max, b_max, size=shape[k + 1], endpoint=True)
-        layers.append(Layer(w, b, "sign" if k < len(shape) - 2 else "linear"))
-    return Model(
-        name=name,
-        classes=[f"class{i}" for i in range(shape[-1])],
-        input_size=shape[0],
-        levels=levels,
-        layers=layers,
-    )
 
 
 def extreme_model() -> Model:

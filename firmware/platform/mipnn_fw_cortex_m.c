@@ -8,11 +8,6 @@
 
 #include "mipnn_fw_platform.h"
 
-#define SYS_OPEN 0x01
-#define SYS_WRITE 0x05
-#define SYS_EXIT_EXTENDED 0x20
-#define ADP_STOPPED_APPLICATION_EXIT 0x20026u
-#define OPEN_MODE_W 4u
 
 #define EXIT_FAULT 127
 #define EXIT_BAD_STARTUP 126
@@ -29,7 +24,6 @@ void mipnn_fw_fault(void);
 /* Checked after startup: a broken .data copy or .bss zeroing fails loudly. */
 static volatile uint32_t startup_data_check = 0x4D49504Eu;
 static volatile uint32_t startup_bss_check;
-static int32_t console = -1;
 
 __attribute__((section(".isr_vector"), used))
 static const uintptr_t vector_table[16] = {
@@ -48,41 +42,15 @@ static const uintptr_t vector_table[16] = {
     (uintptr_t)&mipnn_fw_fault,   /* SysTick */
 };
 
-static int32_t semihost(int32_t op, const void *arg)
+int32_t mipnn_fw_semihost(int32_t op, const void *arg);
+
+/* The semihosting trap (the shared calls are in mipnn_fw_semihosting.c). */
+int32_t mipnn_fw_semihost(int32_t op, const void *arg)
 {
     register int32_t r0 __asm__("r0") = op;
     register const void *r1 __asm__("r1") = arg;
     __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
     return r0;
-}
-
-void mipnn_fw_init(void)
-{
-    static const char name[] = ":tt";
-    uint32_t block[3];
-    block[0] = (uint32_t)(uintptr_t)name;
-    block[1] = OPEN_MODE_W;
-    block[2] = sizeof name - 1u;
-    console = semihost(SYS_OPEN, block);
-}
-
-void mipnn_fw_write(const char *buf, unsigned len)
-{
-    uint32_t block[3];
-    block[0] = (uint32_t)console;
-    block[1] = (uint32_t)(uintptr_t)buf;
-    block[2] = len;
-    (void)semihost(SYS_WRITE, block);
-}
-
-void mipnn_fw_exit(int code)
-{
-    uint32_t block[2];
-    block[0] = ADP_STOPPED_APPLICATION_EXIT;
-    block[1] = (uint32_t)code;
-    for (;;) {
-        (void)semihost(SYS_EXIT_EXTENDED, block);
-    }
 }
 
 static uint32_t run_peak; /* peak stack bytes seen before the last repaint */

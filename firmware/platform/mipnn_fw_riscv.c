@@ -8,11 +8,6 @@
 
 #include "mipnn_fw_platform.h"
 
-#define SYS_OPEN 0x01
-#define SYS_WRITE 0x05
-#define SYS_EXIT_EXTENDED 0x20
-#define ADP_STOPPED_APPLICATION_EXIT 0x20026u
-#define OPEN_MODE_W 4u
 
 #define EXIT_FAULT 127
 #define EXIT_BAD_STARTUP 126
@@ -29,7 +24,6 @@ void mipnn_fw_trap(void) __attribute__((naked, aligned(4)));
 
 static volatile uint32_t startup_data_check = 0x4D49504Eu;
 static volatile uint32_t startup_bss_check;
-static int32_t console = -1;
 static uint32_t run_peak;
 
 /* The first instruction at the entry point: set the stack pointer and the trap vector,
@@ -54,7 +48,10 @@ void mipnn_fw_trap(void)
 
 /* The semihosting trap: slli/ebreak/srai, uncompressed and in one place so the debugger
    (QEMU) recognises it. */
-static int32_t semihost(int32_t op, const void *arg)
+int32_t mipnn_fw_semihost(int32_t op, const void *arg);
+
+/* The semihosting trap (the shared calls are in mipnn_fw_semihosting.c). */
+int32_t mipnn_fw_semihost(int32_t op, const void *arg)
 {
     register int32_t a0 __asm__("a0") = op;
     register const void *a1 __asm__("a1") = arg;
@@ -70,35 +67,6 @@ static int32_t semihost(int32_t op, const void *arg)
         : "r"(a1)
         : "memory");
     return a0;
-}
-
-void mipnn_fw_init(void)
-{
-    static const char name[] = ":tt";
-    uint32_t block[3];
-    block[0] = (uint32_t)(uintptr_t)name;
-    block[1] = OPEN_MODE_W;
-    block[2] = sizeof name - 1u;
-    console = semihost(SYS_OPEN, block);
-}
-
-void mipnn_fw_write(const char *buf, unsigned len)
-{
-    uint32_t block[3];
-    block[0] = (uint32_t)console;
-    block[1] = (uint32_t)(uintptr_t)buf;
-    block[2] = len;
-    (void)semihost(SYS_WRITE, block);
-}
-
-void mipnn_fw_exit(int code)
-{
-    uint32_t block[2];
-    block[0] = ADP_STOPPED_APPLICATION_EXIT;
-    block[1] = (uint32_t)code;
-    for (;;) {
-        (void)semihost(SYS_EXIT_EXTENDED, block);
-    }
 }
 
 /* The lowest stack word that no longer holds the paint; exits if the bottom word changed

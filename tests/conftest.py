@@ -59,3 +59,24 @@ def make_model(
         levels=levels,
         layers=layers,
     )
+
+
+def write_crash_sources(gen, body: str) -> None:
+    """Generated-model sources whose predict function runs ``body`` (a fault, a stack
+    overflow, an exit), and a one-vector header, for the firmware crash tests."""
+    gen.mkdir()
+    (gen / "crash.h").write_text(
+        "#include <stdint.h>\n#define CRASH_N_INPUTS 1\n#define CRASH_N_CLASSES 2\n"
+        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES]);\n"
+    )
+    (gen / "crash.c").write_text(
+        '#include "crash.h"\nvoid mipnn_fw_exit(int code);\n'
+        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES])\n"
+        f"{{\n    (void)x; (void)s;\n    {body}\n}}\n"
+    )
+    (gen / "mipnn_fw_vectors.h").write_text(
+        '#include "crash.h"\n#define MIPNN_FW_N_VECTORS 1\n#define MIPNN_FW_N_INPUTS 1\n'
+        "#define MIPNN_FW_N_CLASSES 2\n#define MIPNN_FW_PREDICT crash_predict\n"
+        "#define MIPNN_FW_RD_U8(p) (*(p))\n"
+        "static const uint8_t mipnn_fw_vectors[1][1] = {{0}};\n"
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_tools
+from conftest import require_tools, write_crash_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -423,22 +423,7 @@ def _crash_build(target: str, body: str, tmp_path: Path) -> list[str]:
     from mipnn.firmware import firmware_dir
 
     gen = tmp_path / "gen"
-    gen.mkdir()
-    (gen / "crash.h").write_text(
-        "#include <stdint.h>\n#define CRASH_N_INPUTS 1\n#define CRASH_N_CLASSES 2\n"
-        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES]);\n"
-    )
-    (gen / "crash.c").write_text(
-        '#include "crash.h"\nvoid mipnn_fw_exit(int code);\n'
-        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES])\n"
-        f"{{\n    (void)x; (void)s;\n    {body}\n}}\n"
-    )
-    (gen / "mipnn_fw_vectors.h").write_text(
-        '#include "crash.h"\n#define MIPNN_FW_N_VECTORS 1\n#define MIPNN_FW_N_INPUTS 1\n'
-        "#define MIPNN_FW_N_CLASSES 2\n#define MIPNN_FW_PREDICT crash_predict\n"
-        "#define MIPNN_FW_RD_U8(p) (*(p))\n"
-        "static const uint8_t mipnn_fw_vectors[1][1] = {{0}};\n"
-    )
+    write_crash_sources(gen, body)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
     args = [f"BUILD={tmp_path}", f"GEN={gen}", "MODEL=crash", f"TARGET={target}"]
     build = subprocess.run(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_model, require_tools
+from conftest import make_model, require_tools, write_crash_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -384,22 +384,7 @@ def test_cortex_m3_crash_is_an_exit_status_never_a_pass(kind, tmp_path):
     require_tools("arm-none-eabi-gcc", "qemu-system-arm", "make")
     status, body = CRASHES[kind]
     gen = tmp_path / "gen"
-    gen.mkdir()
-    (gen / "crash.h").write_text(
-        "#include <stdint.h>\n#define CRASH_N_INPUTS 1\n#define CRASH_N_CLASSES 2\n"
-        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES]);\n"
-    )
-    (gen / "crash.c").write_text(
-        '#include "crash.h"\n'
-        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES])\n"
-        f"{{\n    (void)x; (void)s;\n    {body}\n}}\n"
-    )
-    (gen / "mipnn_fw_vectors.h").write_text(
-        '#include "crash.h"\n#define MIPNN_FW_N_VECTORS 1\n#define MIPNN_FW_N_INPUTS 1\n'
-        "#define MIPNN_FW_N_CLASSES 2\n#define MIPNN_FW_PREDICT crash_predict\n"
-        "#define MIPNN_FW_RD_U8(p) (*(p))\n"
-        "static const uint8_t mipnn_fw_vectors[1][1] = {{0}};\n"
-    )
+    write_crash_sources(gen, body)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
     args = [f"BUILD={tmp_path}", f"GEN={gen}", "MODEL=crash", "TARGET=cortex-m3"]
     build = subprocess.run(

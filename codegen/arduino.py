@@ -50,6 +50,7 @@ def export_arduino(
     name: str | None = None,
     strategy: str = "auto",
     profile: str | None = "avr",
+    flash_budget: int | None = None,
 ) -> list[Path]:
     """Write the Arduino/PlatformIO library of the model file into ``out_dir`` and return
     the written paths."""
@@ -57,7 +58,8 @@ def export_arduino(
     model = load_model(model_path)
     cname = resolve_name(model, name)
     sha = file_sha256(model_path)
-    gen = generate(model, name=cname, model_sha256=sha, strategy=strategy, profile=profile)
+    gen = generate(model, name=cname, model_sha256=sha, strategy=strategy, profile=profile,
+                   flash_budget=flash_budget)
     out_dir = Path(out_dir)
     (out_dir / "src").mkdir(parents=True, exist_ok=True)
     (out_dir / "examples" / cname).mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,8 @@
 Python computes everything that depends on the numbers (value ranges, C types, the
 formatted tables, the unrolled statements); the Jinja2 templates in ``templates/`` hold only
 the shape of the code. How the C computes the network is a *strategy* (``codegen.strategy``:
-``int8``, ``int16``, ``unrolled``, ``xnor``, or ``auto`` to let a cost model choose); all
-compute exactly the same scores.
+``int8``, ``int16``, ``unrolled``, ``xnor``, ``compact``, or ``auto`` to let a cost model
+choose within a flash budget); all compute exactly the same scores.
 
 Range analysis (ARCHITECTURE.md 2). Layer ``l`` reads inputs ``a[i]`` from a box: ``[0, L]``
 for layer 0, ``{-1, +1}`` after a ``sign`` layer. The generated loop starts the accumulator
@@ -273,6 +273,8 @@ STRATEGY_DOCS = {
     "int16": "int8_t weight tables, one loop per layer, 16-bit accumulators where proven safe",
     "unrolled": "straight-line add/subtract, zero weights skipped, weights in the code",
     "xnor": "unrolled first layer, then +/-1 activations packed into bits (XOR/popcount)",
+    "compact": "as unrolled, but first-layer input terms are index tables read by a small "
+               "gather loop, except where the flash budget allows code",
 }
 
 
@@ -285,23 +287,34 @@ class Generated:
     strategy: str
     requested: str
     profile: str
+    flash_budget: float | None
     estimates: tuple[Estimate, ...]
     notes: tuple[str, ...]
 
 
+def check_flash_budget(flash_budget: int | None) -> int | None:
+    """``flash_budget`` if it is None or a positive number of bytes, else CodegenError."""
+    if flash_budget is not None and (isinstance(flash_budget, bool) or flash_budget <= 0):
+        raise CodegenError(f"flash budget {flash_budget} B: give a positive number of bytes")
+    return flash_budget
+
+
 def resolve_strategy(
-    model: Model, strategy: str = "auto", profile: str | None = None
+    model: Model, strategy: str = "auto", profile: str | None = None,
+    flash_budget: int | None = None,
 ) -> tuple[str, list[Estimate]]:
     """The concrete strategy for ``strategy`` (``auto``: the cost model of ``profile``
-    chooses) and the estimates behind the choice."""
+    chooses the fastest whose estimated model flash fits ``flash_budget``, default the
+    profile's) and the estimates behind the choice."""
     if strategy not in STRATEGY_CHOICES:
         raise CodegenError(
             f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGY_CHOICES)}"
         )
+    check_flash_budget(flash_budget)
     prof = get_profile(profile)
     if strategy == "auto":
-        return choose_strategy(model, prof)
-    return strategy, [estimate(model, strategy, prof)]
+        return choose_strategy(model, prof, flash_budget)
+    return strategy, [estimate(model, strategy, prof, flash_budget=flash_budget)]
 
 
 def _c_int(value: int) -> str:
@@ -369,9 +382,12 @@ def generate(
     model_sha256: str | None = None,
     strategy: str = "auto",
     profile: str | None = None,
+    flash_budget: int | None = None,
 ) -> Generated:
     """Render the C for ``model`` with ``strategy`` (``auto``: chosen by the cost model of
-    ``profile``, default ``generic32``; see ``codegen.strategy``).
+    ``profile``, default ``generic32``, within ``flash_budget`` bytes of model flash,
+    default the profile's budget; see ``codegen.strategy``). ``compact`` mixes table and
+    code to fit ``flash_budget`` (``auto``: its budget); without one, it is all table.
 
     ``name`` (default: the model's name) must be a C identifier and not a C keyword.
     Raises CodegenError for a bad name, an unknown strategy, or a model the C cannot
@@ -384,7 +400,11 @@ def generate(
             "which is 16 bits on AVR"
         )
     plans = analyse_ranges(model)
-    chosen, estimates = resolve_strategy(model, strategy, profile)
+    chosen, estimates = resolve_strategy(model, strategy, profile, flash_budget)
+    prof = get_profile(profile)
+    budget = flash_budget
+    if budget is None and strategy == "auto":
+        budget = prof.flash_budget
     max_dim = max([model.input_size] + [p.n_out for p in plans])
     index_type = "uint_fast16_t" if max_dim <= 0xFFFF else "uint_fast32_t"
     context: dict[str, object] = {
@@ -413,8 +433,17 @@ def generate(
         context["layers"] = _table_layers(model, plans, chosen)
         source = env.get_template("model.c.j2").render(context)
     else:
-        program = build_program(model, chosen)
+        program = build_program(model, chosen, prof, budget)
         notes = list(program.notes)
+        if chosen == "compact":
+            entries = len(program.table) - 2 * program.counts["gather_call"]
+            code = program.counts["term"] + program.counts["term_wide"]
+            notes.append(
+                f"compact: {entries} table entries in {program.counts['gather_call']} "
+                f"gathers, {code} input terms as code"
+                + (f" (planned for a flash budget of {budget:g} B)" if budget is not None
+                   else "")
+            )
         top = "int_fast16_t"
         if any(ctype != "int_fast16_t" for _, ctype in program.scores):
             top = "int32_t"
@@ -424,6 +453,10 @@ def generate(
             popcount_widths=program.popcount_widths,
             notes=[_banner_safe(n) for n in notes],
             top_type=top,
+            gather_widths=program.gather_widths,
+            table_type=program.table_type,
+            table_size=len(program.table),
+            table_lines=_wrap(program.table, "    "),
         )
         source = env.get_template("model_unrolled.c.j2").render(context)
     files = {
@@ -435,6 +468,7 @@ def generate(
         strategy=chosen,
         requested=strategy,
         profile=profile or "generic32",
+        flash_budget=budget,
         estimates=tuple(estimates),
         notes=tuple(notes),
     )
@@ -446,9 +480,10 @@ def render(
     model_sha256: str | None = None,
     strategy: str = "auto",
     profile: str | None = None,
+    flash_budget: int | None = None,
 ) -> dict[str, str]:
     """Render the C for ``model``: ``{"NAME.h": text, "NAME.c": text}`` (see ``generate``)."""
-    return generate(model, name, model_sha256, strategy, profile).files
+    return generate(model, name, model_sha256, strategy, profile, flash_budget).files
 
 
 def _banner_safe(line: str) -> str:
@@ -506,6 +541,7 @@ def export(
     name: str | None = None,
     strategy: str = "auto",
     profile: str | None = None,
+    flash_budget: int | None = None,
 ) -> list[Path]:
     """Load the model file, render its C (``strategy``, cost ``profile``: see ``generate``)
     into ``out_dir`` and return the written paths (``[NAME.h, NAME.c]``). The banner records
@@ -514,7 +550,7 @@ def export(
     model = load_model(model_path)
     files = render(
         model, name=name, model_sha256=file_sha256(model_path), strategy=strategy,
-        profile=profile,
+        profile=profile, flash_budget=flash_budget,
     )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

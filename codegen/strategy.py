@@ -48,7 +48,7 @@ import numpy as np
 
 from trainer.model import Model
 
-STRATEGIES = ("int8", "int16", "unrolled", "xnor")
+STRATEGIES = ("int8", "int16", "unrolled", "xnor", "compact")
 STRATEGY_CHOICES = (*STRATEGIES, "auto")
 
 # Straight-line code beyond this many statements is refused: it would take more flash than
@@ -94,6 +94,12 @@ class CostProfile:
     popcount_fn_bytes: float
     neuron_bytes: float
     flash_budget: int  # largest model flash the auto strategy accepts
+    # compact: first-layer terms as table entries, summed by a helper function
+    gather: float = 3.25  # one table entry (load index, load input, add; 8 per loop)
+    gather_wide: float = 3.25  # ... into the helper's 32-bit sums
+    gather_call: float = 40.0  # one call of the helper (arguments, two lists, return)
+    gather_call_bytes: float = 14.0  # the code of one call (and the register moves around it)
+    gather_fn_bytes: float = 82.0  # one helper function (16- or 32-bit sums)
 
 
 def _profile(name: str, wide: bool, flash_budget: int, **overrides: float) -> CostProfile:
@@ -114,6 +120,9 @@ def _profile(name: str, wide: bool, flash_budget: int, **overrides: float) -> Co
             cond_bytes=4.0, cond_add_bytes=4.0, pack_bytes=6.0, popcount_bytes=30.0,
             popcount_fn_bytes=0.0, neuron_bytes=4.0,
         )
+    if wide:
+        base.update(gather=17.5, gather_wide=24.0, gather_call=60.0, gather_call_bytes=18.0,
+                    gather_fn_bytes=180.0)
     base.update(overrides)
     return CostProfile(name=name, flash_budget=flash_budget, **base)
 
@@ -125,12 +134,17 @@ PROFILES: dict[str, CostProfile] = {
     "host": _profile("host", False, 32 * 1024, term_bytes=7.0),
     # Cortex-M0: 16-bit Thumb only (no IT blocks: a conditional add is a branch).
     "cortex-m0": _profile("cortex-m0", False, 32 * 1024, loop_mac=10.0, loop_mac_wide=10.0,
-                          cond=3.0, cond_add=1.5, term_mul=2.0, term_bytes=4.5, popcount=18.0),
-    "cortex-m3": _profile("cortex-m3", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2),
-    "cortex-m4": _profile("cortex-m4", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2),
+                          cond=3.0, cond_add=1.5, term=2.8, term_mul=2.0, term_bytes=6.1,
+                          popcount=18.0, gather=4.0, gather_wide=4.0, gather_call=55.0,
+                          gather_fn_bytes=142.0),
+    "cortex-m3": _profile("cortex-m3", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2,
+                          term_bytes=5.3),
+    "cortex-m4": _profile("cortex-m4", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2,
+                          term_bytes=6.0),
     "rv32": _profile("rv32", False, 32 * 1024, loop_mac=8.0, loop_mac_wide=8.0, cond=2.0,
-                     cond_add=1.5, term_bytes=5.0, popcount=16.0),
-    "avr": _profile("avr", True, 8 * 1024, loop_mac=24.0, loop_mac_wide=29.0),
+                     cond_add=1.5, term_bytes=6.2, popcount=16.0, gather=5.0, gather_wide=5.0,
+                     gather_call=60.0, gather_call_bytes=14.0, gather_fn_bytes=166.0),
+    "avr": _profile("avr", True, 8 * 1024, loop_mac=24.0, loop_mac_wide=29.0, term_bytes=7.7),
 }
 
 
@@ -284,17 +298,17 @@ class _Interval:
 class Op:
     """One statement of the unrolled program; ``kind`` selects the template macro."""
 
-    kind: str  # let | term | cond | pack | xnor | comment
+    kind: str  # let | term | gather | cond | pack | xnor | comment
     var: str = ""
     ctype: str = ""
     value: int = 0  # let: constant start; term: coefficient; pack: the bit; xnor: 2**shift
     source: str = ""  # let: the variable it starts from (empty: constant only)
-    index: int = 0  # term: input index; pack: bit number
+    index: int = 0  # term: input index; pack: bit number; gather: offset in the term table
     wide: bool = False  # term: compute the product in int32_t
     adds: list[tuple[str, str, int]] = field(default_factory=list)  # cond: (var, type, delta)
     word: str = ""  # pack / xnor: the bit word
     word_type: str = ""
-    bits: int = 0  # xnor: word width
+    bits: int = 0  # xnor: word width; gather: 16 or 32 (the helper's sums)
     flip: int = 0  # xnor: T mask
     mask: int = 0  # xnor: M mask
     shift: int = 0  # xnor: popcount << shift (written as a multiplication)
@@ -312,6 +326,22 @@ class Program:
     popcount_widths: list[int]
     counts: Counter[str]
     notes: list[str]
+    # compact: the first-layer term table (per node: n+, indices, n-, indices), its
+    # element type, the helper widths used, and per node what the planner may move to code
+    table: list[int] = field(default_factory=list)
+    table_type: str = "uint8_t"
+    gather_widths: list[int] = field(default_factory=list)
+    nodes: list[_NodeTerms] = field(default_factory=list)
+
+
+@dataclass
+class _NodeTerms:
+    """The input terms of one first-layer node that may be stored as table data
+    (coefficient +/-1 or +/-2; a +/-2 is its index twice): the planner of ``compact``
+    decides how many of them (the first ``k``) stay code."""
+
+    node: int
+    coefs: list[int]  # of the tableable terms, in emission order
 
 
 def _hamming(rows: np.ndarray) -> np.ndarray:
@@ -365,9 +395,17 @@ def _spanning_tree(rows: np.ndarray, with_base: bool) -> tuple[list[int], np.nda
 
 
 class _Builder:
-    def __init__(self, net: SimpleNetwork, hidden_kernel: str) -> None:
+    def __init__(self, net: SimpleNetwork, hidden_kernel: str,
+                 code_terms: dict[int, int] | None = None) -> None:
         self.net = net
         self.hidden_kernel = hidden_kernel  # scatter | xnor
+        # compact: node -> how many of its tableable terms stay code (None: all code)
+        self.code_terms = code_terms
+        self.table: list[int] = []
+        self.table_type = "uint8_t" if net.n_inputs <= 256 else "uint16_t"
+        self.table_cap = 255 if net.n_inputs <= 256 else 65535  # entries of one list
+        self.gather_widths: set[int] = set()
+        self.node_terms: list[_NodeTerms] = []
         self.ops: list[Op] = []
         self.counts: Counter[str] = Counter()
         self.words: list[tuple[str, str]] = []
@@ -417,6 +455,10 @@ class _Builder:
             popcount_widths=sorted(self.popcount_widths),
             counts=self.counts,
             notes=self.notes,
+            table=self.table,
+            table_type=self.table_type,
+            gather_widths=sorted(self.gather_widths),
+            nodes=self.node_terms,
         )
 
     def _describe(self) -> None:
@@ -538,8 +580,30 @@ class _Builder:
             delta_b = biases[node] - biases[par]
             diff = vectors[node] - vectors[par]
             terms = [(i, int(diff[i])) for i in inputs if diff[i] != 0]
+            plus: list[int] = []
+            minus: list[int] = []
+            if self.code_terms is not None:
+                # compact: terms with coefficient +/-1 (+/-2: the index twice) become table
+                # entries, except the first ``keep`` of them (the planner's choice) and any
+                # beyond what one list's count can hold.
+                tableable = [(i, d) for i, d in terms if abs(d) <= 2]
+                keep = self.code_terms.get(node, 0)
+                self.node_terms.append(_NodeTerms(node, [d for _, d in tableable]))
+                code: list[tuple[int, int]] = []
+                seen = 0
+                for i, d in terms:
+                    if abs(d) <= 2:
+                        seen += 1
+                        lst = plus if d > 0 else minus
+                        if seen > keep and len(lst) + abs(d) <= self.table_cap:
+                            lst.extend([i] * abs(d))
+                            continue
+                    code.append((i, d))
+                terms = code
             lo, hi = zr[par] if par != 0 else (0, 0)
             iv = _Interval(lo + delta_b, hi + delta_b)
+            if plus or minus:
+                iv.add(-len(minus) * L, len(plus) * L)
             for _, d in terms:
                 iv.add(min(0, d * L), max(0, d * L))
             ctype = iv.ctype
@@ -549,6 +613,15 @@ class _Builder:
                    source=names[par] if par != 0 else "")
             )
             self.counts["neuron"] += 1
+            if plus or minus:
+                narrow = max(len(plus), len(minus)) * L <= I16_MAX
+                bits = 16 if narrow else 32
+                self.gather_widths.add(bits)
+                self.emit(Op("gather", var=var, ctype=ctype, index=len(self.table), bits=bits))
+                self.table.extend([len(plus), *plus, len(minus), *minus])
+                self.counts["gather_call"] += 1
+                self.counts["gather" if narrow else "gather_wide"] += len(plus) + len(minus)
+                self.counts["table"] += 2 + len(plus) + len(minus)
             for i, d in terms:
                 wide = abs(d) * L > I16_MAX
                 self.emit(Op("term", var=var, ctype=ctype, value=d, index=i, wide=wide))
@@ -633,12 +706,25 @@ class _Builder:
                 self._consume(li, k)
 
 
-def build_program(model: Model, strategy: str) -> Program:
-    """The unrolled program of ``model`` for ``unrolled`` or ``xnor``; raises CodegenError
-    when it would exceed ``MAX_UNROLLED_STATEMENTS``."""
+def build_program(model: Model, strategy: str, profile: CostProfile | None = None,
+                  flash_budget: float | None = None) -> Program:
+    """The unrolled program of ``model`` for ``unrolled``, ``xnor`` or ``compact``; raises
+    CodegenError when its straight-line code would exceed ``MAX_UNROLLED_STATEMENTS``.
+
+    ``compact`` with a ``flash_budget`` (and the ``profile`` whose costs it uses) keeps as
+    many first-layer terms in code as the budget allows, where they save the most time
+    (``plan_compact``); without one, every term that can be is a table entry."""
     net = simplify(model)
-    program = _Builder(net, "xnor" if strategy == "xnor" else "scatter").build()
-    size = sum(program.counts[k] for k in ("term", "term_wide", "cond_add", "pack", "popcount"))
+    if strategy == "compact":
+        program = _Builder(net, "scatter", code_terms={}).build()
+        if flash_budget is not None and profile is not None and program.nodes:
+            plan = plan_compact(program, profile, flash_budget)
+            if plan:
+                program = _Builder(net, "scatter", code_terms=plan).build()
+    else:
+        program = _Builder(net, "xnor" if strategy == "xnor" else "scatter").build()
+    size = sum(program.counts[k] for k in
+               ("term", "term_wide", "cond_add", "pack", "popcount", "gather_call"))
     if size > MAX_UNROLLED_STATEMENTS:
         from codegen.export import CodegenError
 
@@ -648,6 +734,69 @@ def build_program(model: Model, strategy: str) -> Program:
             "and slow to compile); use --strategy int8, int16 or auto"
         )
     return program
+
+
+def plan_compact(program: Program, profile: CostProfile, flash_budget: float) -> dict[int, int]:
+    """For the all-table ``compact`` program: how many tableable terms of each first-layer
+    node to keep as code (node -> k, the first k of them) so that the estimated time is
+    smallest while the estimated model flash stays within ``flash_budget``. A
+    multiple-choice knapsack over the nodes (options: k on a grid of at most 17 values,
+    always including 0 and all), solved exactly by dynamic programming over whole bytes."""
+    p = profile
+    _, base_flash = program_cost(program, p)
+    elem = 1 if program.table_type == "uint8_t" else 2
+    options: list[list[tuple[int, float, int]]] = []  # per node: (extra bytes, saving, k)
+    slack = flash_budget - base_flash
+    for nt in program.nodes:
+        m = len(nt.coefs)
+        if m == 0:
+            options.append([(0, 0.0, 0)])
+            continue
+        step = max(1, m // 16)
+        ks = sorted(set(range(0, m, step)) | {m})
+        rows = []
+        for k in ks:
+            code, table = nt.coefs[:k], nt.coefs[k:]
+            entries = sum(abs(c) for c in table)
+            time = sum(p.term + (p.term_mul if abs(c) != 1 else 0) for c in code)
+            flash = len(code) * p.term_bytes
+            if entries:
+                time += entries * p.gather + p.gather_call
+                flash += (entries + 2) * elem + p.gather_call_bytes
+            rows.append((flash, time, k))
+        f0, t0, _ = rows[0]  # k = 0: the all-table program
+        fmin = min(r[0] for r in rows)
+        slack += f0 - fmin
+        options.append([(int(np.ceil(f - fmin - 1e-9)), t0 - t, k) for f, t, k in rows])
+    most = sum(max(o[0] for o in opts) for opts in options)
+    if slack < 0:
+        limit = 0
+    else:
+        limit = int(min(np.floor(slack), most))
+    dp = np.zeros(limit + 1)
+    choices = []
+    for opts in options:
+        new = np.full(limit + 1, -np.inf)
+        pick = np.zeros(limit + 1, dtype=np.int64)
+        for idx, (df, saving, _k) in sorted(enumerate(opts), key=lambda t: t[1][0]):
+            if df > limit:
+                continue
+            cand = np.full(limit + 1, -np.inf)
+            cand[df:] = dp[: limit + 1 - df] + saving
+            better = cand > new
+            new[better] = cand[better]
+            pick[better] = idx
+        dp = new
+        choices.append(pick)
+    plan: dict[int, int] = {}
+    f = int(np.argmax(dp)) if limit >= 0 else 0
+    for nt, opts, pick in zip(reversed(program.nodes), reversed(options), reversed(choices),
+                              strict=True):
+        df, _saving, k = opts[int(pick[f])]
+        if k:
+            plan[nt.node] = k
+        f -= df
+    return plan
 
 
 # ---------------------------------------------------------------- estimates and choice
@@ -661,10 +810,47 @@ class Estimate:
     fits: bool
 
 
+def program_cost(prog: Program, p: CostProfile) -> tuple[float, float]:
+    """Estimated (time, model flash) of an unrolled program under profile ``p``."""
+    c = prog.counts
+    elem = 1 if prog.table_type == "uint8_t" else 2
+    time = (
+        p.fixed
+        + c["term"] * p.term
+        + c["term_wide"] * p.term_wide
+        + c["term_mul"] * p.term_mul
+        + c["cond"] * p.cond
+        + c["cond_add"] * p.cond_add
+        + c["pack"] * p.pack
+        + c["popcount"] * p.popcount
+        + c["neuron"] * p.neuron
+        + c["gather"] * p.gather
+        + c["gather_wide"] * p.gather_wide
+        + c["gather_call"] * p.gather_call
+    )
+    flash = (
+        60
+        + (c["term"] + c["term_wide"]) * p.term_bytes
+        + c["cond"] * p.cond_bytes
+        + c["cond_add"] * p.cond_add_bytes
+        + c["pack"] * p.pack_bytes
+        + c["popcount"] * p.popcount_bytes
+        + len(prog.popcount_widths) * p.popcount_fn_bytes
+        + c["neuron"] * p.neuron_bytes
+        + c["table"] * elem
+        + c["gather_call"] * p.gather_call_bytes
+        + len(prog.gather_widths) * p.gather_fn_bytes
+    )
+    return float(time), float(flash)
+
+
 def estimate(model: Model, strategy: str, profile: CostProfile,
-             program: Program | None = None) -> Estimate:
-    """Estimated time and flash of ``strategy`` for ``model`` under ``profile``."""
+             program: Program | None = None, flash_budget: float | None = None) -> Estimate:
+    """Estimated time and flash of ``strategy`` for ``model`` under ``profile``; ``fits``
+    compares the flash with ``flash_budget`` (default: the profile's). ``compact`` is
+    planned for ``flash_budget`` (None: all table; see ``build_program``)."""
     p = profile
+    budget = p.flash_budget if flash_budget is None else flash_budget
     if strategy in ("int8", "int16"):
         from codegen.export import analyse_ranges
 
@@ -677,46 +863,30 @@ def estimate(model: Model, strategy: str, profile: CostProfile,
             time += plan.n_in * plan.n_out * per + plan.n_out * p.loop_neuron
             flash += plan.n_in * plan.n_out * p.loop_bytes_per_weight + plan.n_out * 4 + 24
     else:
-        prog = program if program is not None else build_program(model, strategy)
-        c = prog.counts
-        time = (
-            p.fixed
-            + c["term"] * p.term
-            + c["term_wide"] * p.term_wide
-            + c["term_mul"] * p.term_mul
-            + c["cond"] * p.cond
-            + c["cond_add"] * p.cond_add
-            + c["pack"] * p.pack
-            + c["popcount"] * p.popcount
-            + c["neuron"] * p.neuron
-        )
-        flash = (
-            60
-            + (c["term"] + c["term_wide"]) * p.term_bytes
-            + c["cond"] * p.cond_bytes
-            + c["cond_add"] * p.cond_add_bytes
-            + c["pack"] * p.pack_bytes
-            + c["popcount"] * p.popcount_bytes
-            + len(prog.popcount_widths) * p.popcount_fn_bytes
-            + c["neuron"] * p.neuron_bytes
-        )
-    return Estimate(strategy, float(time), float(flash), flash <= p.flash_budget)
+        prog = program if program is not None else build_program(model, strategy, p,
+                                                                 flash_budget)
+        time, flash = program_cost(prog, p)
+    return Estimate(strategy, float(time), float(flash), flash <= budget)
 
 
-def choose_strategy(model: Model, profile: CostProfile) -> tuple[str, list[Estimate]]:
-    """The strategy ``auto`` uses: the fastest estimate whose flash fits the budget (the
-    smaller flash on a tie); ``int8`` if nothing fits. Strategies that refuse the model
-    (too much straight-line code) do not fit."""
+def choose_strategy(model: Model, profile: CostProfile,
+                    flash_budget: float | None = None) -> tuple[str, list[Estimate]]:
+    """The strategy ``auto`` uses: the fastest estimate whose model flash fits
+    ``flash_budget`` (default: the profile's; the smaller flash on a tie, then the earlier
+    strategy); if nothing fits, the smallest. Strategies that refuse the model (too much
+    straight-line code) do not fit."""
     from codegen.export import CodegenError
 
+    if flash_budget is None:
+        flash_budget = profile.flash_budget
     estimates = []
     for s in STRATEGIES:
         try:
-            estimates.append(estimate(model, s, profile))
+            estimates.append(estimate(model, s, profile, flash_budget=flash_budget))
         except CodegenError:
             estimates.append(Estimate(s, float("inf"), float("inf"), False))
     fitting = [e for e in estimates if e.fits]
     if not fitting:
-        return "int8", estimates
+        return min(estimates, key=lambda e: (e.flash, e.time)).strategy, estimates
     best = min(fitting, key=lambda e: (e.time, e.flash))
     return best.strategy, estimates

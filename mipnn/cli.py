@@ -50,6 +50,21 @@ def _data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _check_budget(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value <= 0:
+        raise Failure(f"--flash-budget {value}: give a positive number of bytes")
+    return value
+
+
+def _flash_budget_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--flash-budget", "flash_budget", type=int, metavar="BYTES", callback=_check_budget,
+        help="model flash that --strategy auto may use: the fastest strategy whose estimated "
+             "model flash fits (default: the target's cost-profile budget); with --strategy "
+             "compact, the flash its mix of table and code is planned for (default: all "
+             "table, the smallest)")(func)
+
+
 def _check_source(dataset: str | None, csv_path: Path | None, target_col: str | None) -> None:
     if dataset and csv_path:
         raise MipnnError("give either --dataset or --csv, not both")
@@ -169,6 +184,10 @@ def _pct(value: float | None) -> str:
               help="lexicographic: best accuracy first, then fewest neurons")
 @click.option("--simplify/--no-simplify", default=True, show_default=True,
               help="remove hidden neurons that cannot change any output (exact)")
+@click.option("--weight-penalty", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              metavar="LAMBDA",
+              help="MIP objectives: add LAMBDA * sum |W| (fewer, smaller weights; "
+                   "docs/TRAINING.md)")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="model file to write (JSON)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress lines")
@@ -180,7 +199,7 @@ def train(
     solver: str, warm_start: bool, symmetry: bool, lns: bool, target_objective: float | None,
     select: str, highs_options: tuple[str, ...], plot: Path | None, levels: int,
     time_limit: float, seed: int, threads: int, prune: float | None, prune_mode: str,
-    simplify: bool, out: Path, quiet: bool,
+    simplify: bool, weight_penalty: float, out: Path, quiet: bool,
 ) -> None:
     """Train a network with the MIP solver (or the gradient baseline) and write the model
     file. Every new incumbent is shown as it is found."""
@@ -197,7 +216,7 @@ def train(
         time_limit=time_limit, seed=seed, threads=threads, prune=prune,
         prune_mode=prune_mode, simplify=simplify, solver=solver, warm_start=warm_start,
         symmetry=symmetry, lns=lns, target_objective=target_objective, select=select,
-        highs_options=_parse_options(highs_options),
+        highs_options=_parse_options(highs_options), weight_penalty=weight_penalty,
     )
     config.check()
     ds = load_dataset(dataset, csv=csv_path, target=target_col, data_dir=data_dir,
@@ -322,9 +341,10 @@ def eval_cmd(model_path: Path, dataset: str | None, csv_path: Path | None,
                    "core; avr with --arduino)")
 @click.option("--arduino", type=click.Path(path_type=Path, file_okay=False),
               help="also write an Arduino library (and PlatformIO library.json) into DIR")
+@_flash_budget_option
 @user_errors
 def export(model_path: Path, out: Path | None, name: str | None, strategy: str,
-           target: str | None, arduino: Path | None) -> None:
+           target: str | None, arduino: Path | None, flash_budget: int | None) -> None:
     """Generate integer-only C (NAME.h, NAME.c) for MODEL, or an Arduino library."""
     from codegen.arduino import export_arduino
     from codegen.export import export as run_export
@@ -333,11 +353,12 @@ def export(model_path: Path, out: Path | None, name: str | None, strategy: str,
         raise MipnnError("give --out DIR (C files) and/or --arduino DIR (an Arduino library)")
     profile = _cost_profile(target)
     if out is not None:
-        for path in run_export(model_path, out, name, strategy=strategy, profile=profile):
+        for path in run_export(model_path, out, name, strategy=strategy, profile=profile,
+                               flash_budget=flash_budget):
             click.echo(f"wrote {path}")
     if arduino is not None:
         paths = export_arduino(model_path, arduino, name, strategy=strategy,
-                               profile=profile or "avr")
+                               profile=profile or "avr", flash_budget=flash_budget)
         click.echo(f"wrote Arduino library {arduino} ({len(paths)} files)")
         for path in paths:
             click.echo(f"  {path}")
@@ -372,10 +393,11 @@ def _cost_profile(target: str | None) -> str | None:
               help="measure the model's own flash/RAM and count one inference")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
               envvar="MIPNN_DATA_DIR", show_envvar=True)
+@_flash_budget_option
 @user_errors
 def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, ...],
              vectors: int, n_random: int, build_dir: Path | None, report_path: Path | None,
-             measure: bool, data_dir: Path | None) -> None:
+             measure: bool, data_dir: Path | None, flash_budget: int | None) -> None:
     """Build MODEL for targets, run it, compare every output with the reference, and report
     sizes, stack and the instructions (AVR: cycles) of one inference."""
     from mipnn.firmware import (
@@ -424,7 +446,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
                        "half its flash)", err=True)
         for strategy in dict.fromkeys(strategies or ("auto",)):
             r = run_firmware(model_path, t, X_t, workdir=build_dir, strategy=strategy,
-                             measure=measure)
+                             measure=measure, flash_budget=flash_budget)
             reports.append(r)
             verdict = "bit-exact" if r.ok else "MISMATCH"
             click.echo(

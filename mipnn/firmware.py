@@ -142,6 +142,7 @@ class FirmwareReport:
     counted_calls: list[int] = field(default_factory=list)
     measure_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    flash_budget: float | None = None  # the model flash budget auto/compact planned for
     image: Path | None = None
     classes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
@@ -197,6 +198,7 @@ class FirmwareReport:
             "model": self.name,
             "strategy": self.strategy,
             "requested_strategy": self.requested_strategy,
+            "flash_budget": self.flash_budget,
             "vectors": self.n_vectors,
             "mismatches": len(self.mismatches),
             "bit_exact": self.ok,
@@ -683,8 +685,11 @@ def run_firmware(
     timeout: float = 120.0,
     measure: bool = True,
     measure_vectors: int = 3,
+    flash_budget: int | None = None,
 ) -> FirmwareReport:
-    """Export the model's C with ``strategy`` (``auto``: chosen by the target's cost model),
+    """Export the model's C with ``strategy`` (``auto``: chosen by the target's cost model,
+    within ``flash_budget`` bytes of model flash, default the target profile's budget;
+    ``compact`` is planned for ``flash_budget``, all table without one),
     build it with the harness and ``vectors`` for ``target``, run it (natively or in the
     emulator) and compare every class and score with ``trainer.model.forward`` of
     ``reference`` (default: the model itself).
@@ -729,6 +734,7 @@ def run_firmware(
             model_sha256=file_sha256(model_path),
             strategy=strategy,
             profile=info0.get("COST_PROFILE") or None,
+            flash_budget=flash_budget,
         )
         build = root / gen_out.strategy
         gen = build / f"gen-{target}"
@@ -771,6 +777,7 @@ def run_firmware(
             stack_used_bytes=parsed.stack_used,
             call_stack_bytes=parsed.call_stack,
             notes=list(gen_out.notes),
+            flash_budget=gen_out.flash_budget,
             image=image if workdir is not None else None,
             classes=parsed.classes,
             scores=parsed.scores,

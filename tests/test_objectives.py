@@ -3,6 +3,7 @@ breaking, LNS, and models from each objective running bit-exactly on the host.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -278,3 +279,68 @@ def test_output_descent_improves_a_badly_scaled_start_without_a_solver():
     assert value < before
     assert np.array_equal(better[0][0], net[0][0])  # hidden layer untouched
     assert objective_value(p, start_from_network(p, better)) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("objective", ["sat_margin", "max_correct", "min_hinge", "max_m"])
+def test_weight_penalty_adds_exactly_lambda_times_sum_abs_w(objective):
+    """With --weight-penalty the objective is the accuracy objective plus LAMBDA * sum |W|,
+    exact at the optimum, and the optimum keeps the best accuracy term when LAMBDA is small
+    (a tie-break) while a large LAMBDA trades accuracy for fewer weights."""
+    spec, X, y = tiny(objective, seed=2)
+    plain = solve_highs(build_problem(spec, X, y, symmetry=True), time_limit=60)
+    lam = 1e-3
+    p = build_problem(replace(spec, weight_penalty=lam), X, y, symmetry=True)
+    res = solve_highs(p, time_limit=60)
+    assert plain.status == res.status == "optimal"
+    net = network_from_solution(p, res.solution)
+    sum_w = sum(int(np.abs(W).sum()) for W, _ in net)
+    start = start_from_network(p, order_neurons(net, 1, 0))
+    assert is_feasible(p, start)
+    assert objective_value(p, start) == pytest.approx(res.objective, abs=1e-6)
+    # the accuracy term is still optimal; the penalty is lambda * sum |W| exactly
+    assert res.objective - lam * sum_w == pytest.approx(plain.objective, abs=1e-6)
+    # fewest weights among the optima: no optimum of the plain problem has fewer
+    q = build_problem(replace(spec, objective="min_w"), X, y) if objective == "max_m" else None
+    if q is not None:
+        best_w = solve_highs(q, time_limit=60)
+        assert sum_w >= best_w.objective - 1e-6
+
+
+def test_large_weight_penalty_gives_the_zero_network_unless_accuracy_pays():
+    spec, X, y = tiny("max_correct", seed=3)
+    p = build_problem(replace(spec, weight_penalty=100.0), X, y)
+    res = solve_highs(p, time_limit=60)
+    assert res.status == "optimal"
+    net = network_from_solution(p, res.solution)
+    assert all(not W.any() for W, _ in net)
+
+
+def test_weight_penalty_through_the_cli_and_a_bad_value(tmp_path):
+    from mipnn.cli import main
+
+    out = tmp_path / "m.json"
+    r = CliRunner().invoke(main, ["train", "--train-size", "60", "--hidden", "4",
+                                  "--time-limit", "5", "--weight-penalty", "0.5",
+                                  "--out", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["train", "--weight-penalty", "-1", "--out", str(out)])
+    assert r.exit_code == 2 and "--weight-penalty" in r.output
+
+
+def test_mini_batch_gradient_baseline_is_seeded_and_checks_its_last_steps():
+    from trainer.gd import GdConfig, train_gd
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 4, (600, 5))
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 2).astype(np.int64)
+    cfg = GdConfig(epochs=15, seed=4, batch_size=32)
+    a = train_gd(X, y, hidden=(4,), n_classes=2, bound=2, levels=3, config=cfg)
+    b = train_gd(X, y, hidden=(4,), n_classes=2, bound=2, levels=3, config=cfg)
+    assert all(np.array_equal(u[0], v[0]) and np.array_equal(u[1], v[1])
+               for u, v in zip(a.network, b.network, strict=True))
+    _, pred = forward(_model(a.network, levels=3), X)
+    assert np.mean(pred == y) == a.train_accuracy
+    assert a.train_accuracy > 0.8  # a learnable rule: mini-batch steps learn it
+    full = train_gd(X, y, hidden=(4,), n_classes=2, bound=2, levels=3,
+                    config=GdConfig(epochs=15, seed=4))
+    assert a.train_accuracy >= full.train_accuracy  # 15 epochs: 285 steps against 15

@@ -197,6 +197,7 @@ class NetworkSpec:
     objective: str = "sat_margin"
     margin: int = 1
     prune: float | None = None  # ALPHA: cost of each active hidden neuron (None: no switches)
+    weight_penalty: float = 0.0  # cost of each unit of sum |W| (a regulariser; 0: none)
 
     @property
     def sizes(self) -> list[int]:
@@ -379,6 +380,8 @@ def build_problem(
         _order_neurons_rows(b, spec, weights, biases, active)
     if spec.prune is not None:
         _neuron_switches(b, spec, weights, biases, ranges)
+    if spec.weight_penalty and objective != "min_w":
+        b.set_cost(_abs_weights(b, weights), float(spec.weight_penalty))
 
     offset = {"sat_margin": float(N * K), "max_correct": float(N)}.get(objective, 0.0)
     meta = {"spec": spec, "n_examples": N, "X": X, "y": y, "symmetry": symmetry and bounds is None,
@@ -508,8 +511,14 @@ def _correct_rows(
                    np.concatenate([D.data, -np.ones(m)]), need, np.inf)
         b.set_cost(np.concatenate(margins), -1.0)
         return
-    # min_w: hard rows, minimise sum |W| with a[.] >= |W[.]|
+    # min_w: hard rows, minimise sum |W|
     b.add_rows(m, D.row, D.col, D.data, need, np.inf)
+    b.set_cost(_abs_weights(b, weights), 1.0)
+
+
+def _abs_weights(b: ProblemBuilder, weights: list[np.ndarray]) -> np.ndarray:
+    """Columns ``a >= |W|`` for every weight of every layer (``a - W >= 0``, ``a + W >= 0``):
+    exact at an optimum when ``a`` has a positive cost in a minimisation."""
     allw = np.concatenate([w.ravel() for w in weights])
     a = b.add_var("absW", (allw.size,), 0.0, np.inf, integer=False)
     r = np.arange(allw.size)
@@ -518,7 +527,7 @@ def _correct_rows(
     one = np.ones(allw.size)
     b.add_rows(allw.size, rr, cc, np.concatenate([one, -one]), 0.0, np.inf)  # a - W >= 0
     b.add_rows(allw.size, rr, cc, np.concatenate([one, one]), 0.0, np.inf)  # a + W >= 0
-    b.set_cost(a, 1.0)
+    return a
 
 
 def _order_neurons_rows(

@@ -32,6 +32,9 @@ class GdConfig:
     margin: float = 0.5
     time_limit: float = 30.0
     seed: int = 0
+    # Examples per Adam step; None: the full training set (the default for the small sets
+    # of exact training). Mini-batches make one epoch of a large set many steps.
+    batch_size: int | None = None
 
 
 @dataclass
@@ -58,6 +61,44 @@ def _loss(scores: np.ndarray, T: np.ndarray, margin: float) -> float:
 
 def _predict(scores: np.ndarray) -> np.ndarray:
     return np.argmax(scores, axis=1)  # lowest index on a tie, like forward
+
+
+def _adam_step(params: list[np.ndarray], m1: list[np.ndarray], m2: list[np.ndarray],
+               net: Network, Xs: np.ndarray, T: np.ndarray, active: np.ndarray, L: int,
+               cfg: GdConfig, P: int, step_no: int, lim: float) -> None:
+    """One straight-through Adam step of the latent ``params`` on the examples ``Xs``
+    (inputs divided by ``L``) with targets ``T`` (+1 true class, -1 others)."""
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    acts = [Xs]
+    pre = []
+    a = Xs
+    for li, (W, bias) in enumerate(net):
+        scale_b = bias / float(L) if li == 0 else bias
+        z = a @ W.T + scale_b
+        pre.append(z)
+        a = np.where(z >= 0, 1.0, -1.0) if li < len(net) - 1 else z
+        acts.append(a)
+    scores = acts[-1]
+    g = -2.0 * T * np.maximum(0.0, cfg.margin - T * scores) / len(T)
+    grads: list[np.ndarray] = [np.empty(0)] * len(params)
+    for li in range(len(net) - 1, -1, -1):
+        W, _ = net[li]
+        grads[2 * li] = g.T @ acts[li]
+        grads[2 * li + 1] = g.sum(axis=0)  # the first bias is latent on the X / L scale too
+        if li > 0:
+            ga = g @ W
+            zprev = pre[li - 1]
+            width = 1.0 if li - 1 > 0 else max(1.0, np.sqrt(active.sum()) * P / 4)
+            g = ga * (np.abs(zprev) <= width)
+    grads[0] = grads[0] * active[None, :]
+    for i, (p, gr) in enumerate(zip(params, grads, strict=True)):
+        m1[i] = b1 * m1[i] + (1 - b1) * gr
+        m2[i] = b2 * m2[i] + (1 - b2) * gr * gr
+        mh = m1[i] / (1 - b1**step_no)
+        vh = m2[i] / (1 - b2**step_no)
+        step = cfg.lr * max(1.0, P / 2) * mh / (np.sqrt(vh) + eps)
+        p -= step
+        np.clip(p, -lim, lim, out=p)
 
 
 def train_gd(
@@ -92,7 +133,6 @@ def train_gd(
     lim = P + 0.49  # latent values stay where rounding still gives [-P, P]
     m1 = [np.zeros_like(p) for p in params]
     m2 = [np.zeros_like(p) for p in params]
-    b1, b2, eps = 0.9, 0.999, 1e-8
 
     def quantise() -> Network:
         net = []
@@ -109,20 +149,12 @@ def train_gd(
     best_key = (-1.0, np.inf)
     history: list[tuple[float, float, float]] = []
     epoch = 0
-    for epoch in range(1, cfg.epochs + 1):
+    bs = N if not cfg.batch_size or cfg.batch_size >= N else int(cfg.batch_size)
+    step_no = 0
+    for epoch_no in range(1, cfg.epochs + 1):
+        epoch = epoch_no
         net = quantise()
-        # forward on the real scale (layer 0 divided by L), keeping what backward needs
-        acts = [Xs]
-        pre = []
-        a = Xs
-        for li, (W, bias) in enumerate(net):
-            scale_b = bias / float(L) if li == 0 else bias
-            z = a @ W.T + scale_b
-            pre.append(z)
-            a = np.where(z >= 0, 1.0, -1.0) if li < len(net) - 1 else z
-            acts.append(a)
-        scores = acts[-1]
-        # exact integer check of this quantised network (scores equal up to the 1/L scale)
+        # exact integer check of the network at the start of this epoch
         int_scores = _int_forward(net, X)
         acc = float(np.mean(_predict(int_scores) == y))
         loss = _loss(int_scores, T, cfg.margin)
@@ -133,28 +165,23 @@ def train_gd(
             break
         if time.perf_counter() - t0 > cfg.time_limit:
             break
-        # backward
-        g = -2.0 * T * np.maximum(0.0, cfg.margin - T * scores) / N
-        grads: list[np.ndarray] = [np.empty(0)] * len(params)
-        for li in range(len(net) - 1, -1, -1):
-            W, _ = net[li]
-            grads[2 * li] = g.T @ acts[li]
-            gb = g.sum(axis=0)
-            grads[2 * li + 1] = gb  # the first bias is latent on the X / L scale too
-            if li > 0:
-                ga = g @ W
-                zprev = pre[li - 1]
-                width = 1.0 if li - 1 > 0 else max(1.0, np.sqrt(active.sum()) * P / 4)
-                g = ga * (np.abs(zprev) <= width)
-        grads[0] = grads[0] * active[None, :]
-        for i, (p, gr) in enumerate(zip(params, grads, strict=True)):
-            m1[i] = b1 * m1[i] + (1 - b1) * gr
-            m2[i] = b2 * m2[i] + (1 - b2) * gr * gr
-            mh = m1[i] / (1 - b1**epoch)
-            vh = m2[i] / (1 - b2**epoch)
-            step = cfg.lr * max(1.0, P / 2) * mh / (np.sqrt(vh) + eps)
-            p -= step
-            np.clip(p, -lim, lim, out=p)
+        order = np.arange(N) if bs == N else rng.permutation(N)
+        for start in range(0, N, bs):
+            idx = order[start:start + bs]
+            if bs != N:
+                net = quantise()
+            xb, tb = (Xs, T) if bs == N else (Xs[idx], T[idx])
+            step_no += 1
+            _adam_step(params, m1, m2, net, xb, tb, active, L, cfg, P, step_no, lim)
+            if bs != N and time.perf_counter() - t0 > cfg.time_limit:
+                break
+    if bs != N:  # the last mini-batch steps have not been checked yet
+        net = quantise()
+        int_scores = _int_forward(net, X)
+        key = (float(np.mean(_predict(int_scores) == y)), _loss(int_scores, T, cfg.margin))
+        if (key[0], -key[1]) > (best_key[0], -best_key[1]):
+            best, best_key = net, key
+            history.append((time.perf_counter() - t0, key[0], key[1]))
     assert best is not None
     return GdResult(
         network=best, train_accuracy=best_key[0], loss=best_key[1], epochs=epoch,

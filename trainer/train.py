@@ -54,6 +54,7 @@ class TrainConfig:
     prune: float | None = None  # ALPHA of the neuron-count optimisation
     prune_mode: str = "weighted"  # or "lexicographic": accuracy first, then fewest neurons
     simplify: bool = True  # remove dead and constant hidden neurons (exact)
+    weight_penalty: float = 0.0  # objective cost of each unit of sum |W| (regulariser)
     # --- how hard to try (docs/TRAINING.md measures each lever) ---
     solver: str = "highspy"  # HiGHS through highspy, or a Pyomo solver (SOLVERS)
     warm_start: bool = True  # start from the gradient baseline's network
@@ -96,6 +97,8 @@ class TrainConfig:
             raise MipnnError(
                 f"--prune-mode must be weighted or lexicographic, got {self.prune_mode!r}"
             )
+        if not 0 <= self.weight_penalty < 1e6 or self.weight_penalty != self.weight_penalty:
+            raise MipnnError(f"--weight-penalty must be >= 0, got {self.weight_penalty}")
         if self.time_limit <= 0:
             raise MipnnError(f"--time-limit must be positive, got {self.time_limit}")
 
@@ -189,7 +192,7 @@ def train(
         n_inputs=int(X.shape[1]), hidden=tuple(config.hidden), n_classes=n_classes,
         bound=config.bound, levels=int(dataset.levels),
         objective="sat_margin" if objective == "gd" else objective,
-        margin=config.margin, prune=config.prune,
+        margin=config.margin, prune=config.prune, weight_penalty=config.weight_penalty,
     )
     name = model_name(dataset.name)
 

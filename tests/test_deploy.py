@@ -27,6 +27,7 @@ from codegen.strategy import (
     STRATEGIES,
     build_program,
     choose_strategy,
+    estimate,
     simplify,
 )
 from mipnn.firmware import (
@@ -41,6 +42,7 @@ from trainer.model import Layer, Model, forward, load_model, save_model
 REPO = Path(__file__).resolve().parents[1]
 BENCH_MODELS = REPO / "bench" / "models"
 ADULT = BENCH_MODELS / "adult-108-16-2.json"
+REALISTIC = BENCH_MODELS / "adult-108-16-2-l255.json"  # 78.1% test, less regular weights
 TRAINED = sorted(BENCH_MODELS.glob("*.json"))
 INT32_MAX = 2**31 - 1
 EMULATED = ("cortex-m0", "cortex-m3", "cortex-m4", "avr", "rv32")
@@ -150,10 +152,11 @@ RANGES = {
 }
 
 
-def interpret(model: Model, strategy: str, X: np.ndarray) -> np.ndarray:
+def interpret(model: Model, strategy: str, X: np.ndarray, budget: int | None = None,
+              profile: str = "cortex-m3") -> np.ndarray:
     """Run the unrolled program's statements with Python integers, checking that every
     value assigned fits the type the program declared for it (what the C relies on)."""
-    program = build_program(model, strategy)
+    program = build_program(model, strategy, PROFILES[profile], budget)
     out = np.zeros((len(X), model.n_classes), dtype=np.int64)
     env: dict[str, int] = {}
 
@@ -169,6 +172,18 @@ def interpret(model: Model, strategy: str, X: np.ndarray) -> np.ndarray:
                 put(op.var, (env[op.source] if op.source else 0) + op.value, op.ctype)
             elif op.kind == "term":
                 put(op.var, env[op.var] + op.value * x[op.index], op.ctype)
+            elif op.kind == "gather":
+                sums, at = [], op.index
+                for _ in range(2):  # the +1 list, then the -1 list
+                    n = program.table[at]
+                    total = 0
+                    for i in program.table[at + 1: at + 1 + n]:
+                        total += x[i]
+                        lo, hi = RANGES["uint16_t" if op.bits == 16 else "uint32_t"]
+                        assert total <= (hi >> 1 if op.bits == 16 else hi), "gather sum"
+                    sums.append(total)
+                    at += 1 + n
+                put(op.var, env[op.var] + sums[0] - sums[1], op.ctype)
             elif op.kind == "cond":
                 if env[op.var] >= 0:
                     for target, ctype, delta in op.adds:
@@ -189,8 +204,11 @@ def interpret(model: Model, strategy: str, X: np.ndarray) -> np.ndarray:
 def test_unrolled_programs_compute_forward_and_never_overflow(model, seed):
     X = golden_vectors(model, n_random=24, seed=seed).astype(np.int64)
     want, _ = forward(model, X)
-    for strategy in ("unrolled", "xnor"):
+    for strategy in ("unrolled", "xnor", "compact"):
         assert np.array_equal(interpret(model, strategy, X), want), strategy
+    # compact planned for a budget: some nodes code, some table
+    budget = 200 + 3 * int((model.layers[0].weights != 0).sum())
+    assert np.array_equal(interpret(model, "compact", X, budget), want), budget
 
 
 @pytest.mark.parametrize("key", sorted(FIXED_MODELS))
@@ -198,8 +216,67 @@ def test_unrolled_programs_on_edge_case_models(key):
     model = FIXED_MODELS[key]()
     X = golden_vectors(model, n_random=64).astype(np.int64)
     want, _ = forward(model, X)
-    for strategy in ("unrolled", "xnor"):
+    for strategy in ("unrolled", "xnor", "compact"):
         assert np.array_equal(interpret(model, strategy, X), want), strategy
+
+
+def test_compact_tables_terms_and_the_planner_trades_flash_for_time():
+    model = load_model(REALISTIC)
+    X = golden_vectors(model, n_random=32, seed=2).astype(np.int64)
+    want, _ = forward(model, X)
+    m3 = PROFILES["cortex-m3"]
+    unrolled = build_program(model, "unrolled")
+    table = build_program(model, "compact")  # no budget: every +/-1, +/-2 term is data
+    assert table.counts["term"] + table.counts["term_wide"] == 0
+    assert len(table.table) == 2 * table.counts["gather_call"] + table.counts["gather"] \
+        + table.counts["gather_wide"]
+    times, flashes = [], []
+    for budget in (600, 1024, 1400, 2000, 32768):
+        e = estimate(model, "compact", m3, flash_budget=budget)
+        if budget >= 800:
+            assert e.fits and e.flash <= budget
+        times.append(e.time)
+        flashes.append(e.flash)
+        assert np.array_equal(interpret(model, "compact", X, budget), want), budget
+    assert times == sorted(times, reverse=True) and flashes == sorted(flashes)
+    # With room for everything, compact is the unrolled program.
+    assert build_program(model, "compact", m3, 32768).counts == unrolled.counts
+    # auto: the fastest that fits; a 1 KB budget on the Cortex-M3 profile gives compact.
+    assert choose_strategy(model, m3, 1024)[0] == "compact"
+    assert choose_strategy(model, m3)[0] == "unrolled"
+
+
+def test_compact_with_more_than_256_inputs_uses_16_bit_indices():
+    rng = np.random.default_rng(1)
+    w = (rng.random((6, 300)) < 0.8).astype(np.int64)  # ~240 +1 terms in the first node
+    model = Model(name="wide", classes=["a", "b"], input_size=300, levels=255,
+                  layers=[Layer(w, -128 * w.sum(axis=1), "sign"),
+                          Layer(np.array([[1, 2, 3, -1, -2, -3], [1, 1, 1, 1, 1, 1]]),
+                                np.zeros(2, np.int64), "linear")])
+    program = build_program(model, "compact")
+    assert program.table_type == "uint16_t" and max(program.table) > 255
+    assert 32 in program.gather_widths  # 240 * 255 > 32767: 32-bit sums
+    X = golden_vectors(model, n_random=16).astype(np.int64)
+    assert np.array_equal(interpret(model, "compact", X), forward(model, X)[0])
+    assert "const uint16_t wide_terms[" in render(model, strategy="compact")["wide.c"]
+
+
+def test_flash_budget_must_be_positive(tmp_path):
+    with pytest.raises(CodegenError, match="positive"):
+        render(linear_model(), strategy="auto", flash_budget=0)
+    from click.testing import CliRunner
+
+    from mipnn.cli import main
+
+    path = save_model(linear_model(), tmp_path / "lin.json")
+    result = CliRunner().invoke(main, ["export", str(path), "--out", str(tmp_path / "c"),
+                                       "--flash-budget", "-5"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "mipnn: error: --flash-budget -5: give a positive number of bytes"]
+    result = CliRunner().invoke(main, ["export", str(path), "--out", str(tmp_path / "c"),
+                                       "--target", "cortex-m3", "--flash-budget", "300"])
+    assert result.exit_code == 0, result.output
 
 
 def test_simplify_folds_constant_duplicate_and_unused_neurons():
@@ -297,11 +374,17 @@ def _run_all(model: Model, path: Path, targets: tuple[str, ...], vectors: np.nda
     """run_firmware for every (target, strategy), two at a time; each must be bit-exact."""
     save_model(model, path)
     jobs = [(t, s) for t in targets for s in STRATEGIES]
+    # compact is planned for a budget halfway between its all-table and all-code flash, so
+    # that its C mixes gathers and code terms (the all-table form is the same C, less code).
+    generic = PROFILES["generic32"]
+    mid = int((estimate(model, "compact", generic).flash
+               + estimate(model, "unrolled", generic).flash) / 2) \
+        if model.layers[0].weights.any() else None
 
     def one(job: tuple[str, str]):
         target, strategy = job
         return run_firmware(path, target, vectors, workdir=workdir / target, strategy=strategy,
-                            measure=measure)
+                            measure=measure, flash_budget=mid if strategy == "compact" else None)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         reports = list(pool.map(one, jobs))
@@ -371,6 +454,19 @@ def test_adult_model_meets_the_deployment_figures(workdir):
     assert m3.model_flash_bytes is not None and m3.model_flash_bytes <= 1024
     assert avr.cycles is not None and avr.cycles <= 10_000
     assert m3.model_ram_bytes == 0 and avr.model_ram_bytes == 0
+
+
+@pytest.mark.emulator
+def test_auto_within_1_kb_on_cortex_m3_measures_within_1_kb(workdir):
+    """The realistic Adult model: auto under a 1,024 B budget picks code whose *measured*
+    model flash fits (compact: the unrolled form is ~1.8 KB)."""
+    _require(("cortex-m3",))
+    vectors = golden_vectors(load_model(REALISTIC), n_random=8, seed=0)
+    r = run_firmware(REALISTIC, "cortex-m3", vectors, workdir=workdir / "kb",
+                     flash_budget=1024)
+    assert r.ok and r.strategy == "compact" and r.flash_budget == 1024
+    assert r.model_flash_bytes is not None and r.model_flash_bytes <= 1024
+    assert r.instructions is not None and r.instructions < 2000
 
 
 @pytest.mark.emulator

@@ -30,13 +30,28 @@ in range; they differ only in how the C does it:
     ``a_j = +1``, ``M`` the weights with that plane's bit set, and ``T`` those of them that
     are negative (``s_j = -1``).
 
+``compact``
+    As ``unrolled``, but the first-layer input terms left after the spanning-tree sharing
+    with coefficient +/-1 (or +/-2: the index twice) are data, not code: one
+    ``static const uint8_t`` table (``uint16_t`` beyond 256 inputs; PROGMEM on AVR) holds per
+    node the count of its +1 indices, the indices, the count of its -1 indices, the indices,
+    and a small helper sums ``x[i]`` over both lists with an eight-way Duff's device (about
+    1 byte and 3-4 instructions per term against about 5 bytes and 2 instructions as code).
+    Each list's sum is bounded by its count times ``L``: 16-bit sums where that is at most
+    32767, else 32-bit; the node's accumulator type includes the result's range. Under a
+    flash budget, ``plan_compact`` (a knapsack over the nodes) keeps as many terms in code as
+    the estimated flash allows, where they save the most time; without one, everything
+    that can be is table (the smallest form).
+
 Every accumulator's type comes from interval arithmetic over every prefix of its sum
 (inputs in ``[0, L]`` or ``{-1, +1}``), so no partial sum can overflow: ``int_fast16_t``
 when all prefixes fit 16 bits, else ``int32_t``, else ``int64_t``. A term whose product
 may exceed 16 bits is computed in ``int32_t``.
 
 ``auto`` picks, per target, the strategy the cost model (``CostProfile``) estimates to be
-fastest among those whose estimated model flash fits the profile's budget.
+fastest among those whose estimated model flash fits the budget (``--flash-budget``,
+default the profile's); ``compact`` is planned for that same budget. If nothing fits, the
+smallest estimate.
 """
 
 from __future__ import annotations

@@ -188,6 +188,10 @@ def _pct(value: float | None) -> str:
               metavar="LAMBDA",
               help="MIP objectives: add LAMBDA * sum |W| (fewer, smaller weights; "
                    "docs/TRAINING.md)")
+@click.option("--gd-restarts", type=click.IntRange(1, 1000), default=1, show_default=True,
+              metavar="R",
+              help="run the gradient baseline (the MIP's start, or --objective gd) R times "
+                   "from different initialisations; keep the best on the validation set")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="model file to write (JSON)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress lines")
@@ -199,7 +203,7 @@ def train(
     solver: str, warm_start: bool, symmetry: bool, lns: bool, target_objective: float | None,
     select: str, highs_options: tuple[str, ...], plot: Path | None, levels: int,
     time_limit: float, seed: int, threads: int, prune: float | None, prune_mode: str,
-    simplify: bool, weight_penalty: float, out: Path, quiet: bool,
+    simplify: bool, weight_penalty: float, gd_restarts: int, out: Path, quiet: bool,
 ) -> None:
     """Train a network with the MIP solver (or the gradient baseline) and write the model
     file. Every new incumbent is shown as it is found."""
@@ -217,6 +221,7 @@ def train(
         prune_mode=prune_mode, simplify=simplify, solver=solver, warm_start=warm_start,
         symmetry=symmetry, lns=lns, target_objective=target_objective, select=select,
         highs_options=_parse_options(highs_options), weight_penalty=weight_penalty,
+        gd_restarts=gd_restarts,
     )
     config.check()
     ds = load_dataset(dataset, csv=csv_path, target=target_col, data_dir=data_dir,

@@ -344,3 +344,28 @@ def test_mini_batch_gradient_baseline_is_seeded_and_checks_its_last_steps():
     full = train_gd(X, y, hidden=(4,), n_classes=2, bound=2, levels=3,
                     config=GdConfig(epochs=15, seed=4))
     assert a.train_accuracy >= full.train_accuracy  # 15 epochs: 285 steps against 15
+
+
+def test_gradient_restarts_keep_the_run_with_the_best_validation_accuracy():
+    from trainer.gd import GdConfig, train_gd
+
+    ds = toy(n=80, seed=5)
+    one = train(ds, TrainConfig(hidden=(3,), bound=1, objective="gd", time_limit=8, seed=2))
+    assert one.model.training["restarts"]["restarts"] == 1
+    three = train(ds, TrainConfig(hidden=(3,), bound=1, objective="gd", time_limit=8, seed=2,
+                                  gd_restarts=3))
+    info = three.model.training["restarts"]
+    assert info["restarts"] == 3 and len(info["scores"]) == 3
+    assert info["scores"][0] == pytest.approx(one.val_accuracy, abs=1e-4)  # run 0 = the seed's
+    assert three.val_accuracy == pytest.approx(max(info["scores"]), abs=1e-4)
+    assert info["scores"][info["chosen"]] == max(info["scores"])
+    # the kept run is one of the three independent runs, recomputed here
+    seeds = [2] + [int(np.random.SeedSequence([2, r]).generate_state(1)[0]) for r in (1, 2)]
+    nets = [train_gd(ds.X_train, ds.y_train, hidden=(3,), n_classes=2, bound=1, levels=3,
+                     config=GdConfig(seed=s, time_limit=1.0)).network for s in seeds]
+    chosen = nets[info["chosen"]]
+    _, pred = forward(_model(chosen, levels=3), ds.X_val)
+    assert np.mean(pred == ds.y_val) == pytest.approx(three.val_accuracy)
+    # a MIP objective starts from the kept run and records the choice
+    mip = train(ds, TrainConfig(hidden=(3,), bound=1, time_limit=8, seed=2, gd_restarts=3))
+    assert mip.model.training["start"]["gd_restarts"]["chosen"] == info["chosen"]

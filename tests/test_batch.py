@@ -148,3 +148,27 @@ def test_a_batch_trained_model_is_bit_exact_in_firmware(tmp_path):
     path = save_model(res.model, tmp_path / "batch.json")
     report = run_firmware(path, "host", golden_vectors(res.model, ds.X_test), workdir=tmp_path)
     assert report.ok and report.n_vectors > len(ds.y_test)
+
+
+def test_the_gradient_start_takes_mini_batches_on_a_large_set(monkeypatch):
+    """Beyond full_batch_max examples the start uses every example in batches of 256
+    (full-batch steps are too few there); below it, one full-batch run."""
+    import trainer.gd as gd
+    from mipnn.batch_cli import _gradient_start
+
+    ds = _dataset(n=600)
+    spec = NetworkSpec(ds.X_train.shape[1], (4,), 2, 3, ds.levels)
+    seen = []
+    real = gd.train_gd
+
+    def spy(X, y, **kw):
+        seen.append((len(y), kw["config"].batch_size))
+        return real(X, y, **kw)
+
+    monkeypatch.setattr(gd, "train_gd", spy)
+    net = _gradient_start(ds, spec, seed=0, time_limit=5.0, full_batch_max=100)
+    assert seen == [(len(ds.y_train), 256)]
+    assert [W.shape for W, _ in net] == [(4, ds.X_train.shape[1]), (2, 4)]
+    assert all(np.abs(W).max() <= 3 for W, _ in net)
+    _gradient_start(ds, spec, seed=0, time_limit=5.0)
+    assert seen[-1] == (len(ds.y_train), None)

@@ -36,6 +36,7 @@ from codegen.strategy import (
     choose_strategy,
     estimate,
     get_profile,
+    list_count,
 )
 from trainer.errors import MipnnError
 from trainer.model import Model, file_sha256, load_model
@@ -84,6 +85,37 @@ class LayerPlan:
     bias_type: str  # int8_t / int16_t / int32_t
     z_min: tuple[int, ...]  # exact per-neuron range of z over the input box
     z_max: tuple[int, ...]
+
+
+def _input_base(program: object) -> int:
+    """Where the unrolled code's second input pointer ``xv1`` points: the start of the
+    32-byte window (beyond x[31]) that holds the most input terms, or 0 for none (see the
+    template; measured on the Cortex-M3: one such pointer saves up to 60 bytes of the
+    realistic model's compact code, more of them cost registers and lose)."""
+    refs = [op.index for op in program.ops if op.kind == "term" and op.index >= 32]
+    best, best_n = 0, 3  # fewer than 4 terms: not worth a register
+    for start in sorted(set(refs)):
+        n = sum(1 for i in refs if start <= i < start + 32)
+        if n > best_n:
+            best, best_n = start, n
+    return best
+
+
+def _xref(index: int, base: int) -> str:
+    """An input read of the unrolled code: ``xv[i]``, or ``xv1[i - base]`` through the
+    second pointer for ``base`` <= i < ``base`` + 32 (see ``_input_base``)."""
+    if index >= 32 and base and base <= index < base + 32:
+        return f"xv1[{index - base}]"
+    return f"xv[{index}]"
+
+
+def _list_heads(table: list[int]) -> list[int]:
+    """Positions of the headers in a ``compact`` term table."""
+    heads, at = [], 0
+    while at < len(table):
+        heads.append(at)
+        at += 1 + list_count(table[at])
+    return heads
 
 
 def mipnn_version() -> str:
@@ -235,6 +267,7 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["cint"] = _c_int
+    env.filters["xref"] = _xref
     env.filters["plus"] = _plus
     env.filters["hexu"] = _hexu
     return env
@@ -436,11 +469,11 @@ def generate(
         program = build_program(model, chosen, prof, budget)
         notes = list(program.notes)
         if chosen == "compact":
-            entries = len(program.table) - 2 * program.counts["gather_call"]
+            entries = program.counts["gather"]
             code = program.counts["term"] + program.counts["term_wide"]
             notes.append(
-                f"compact: {entries} table entries in {program.counts['gather_call']} "
-                f"gathers, {code} input terms as code"
+                f"compact: {entries} table entries in {program.n_lists} lists, "
+                f"{code} input terms as code"
                 + (f" (planned for a flash budget of {budget:g} B)" if budget is not None
                    else "")
             )
@@ -456,6 +489,11 @@ def generate(
             gather_widths=program.gather_widths,
             table_type=program.table_type,
             table_size=len(program.table),
+            n_lists=program.n_lists,
+            input_base=_input_base(program),
+            list_count_type="uint_fast16_t" if program.n_lists <= 0xFFFF else "uint_fast32_t",
+            list_cap=max((list_count(program.table[k]) for k in _list_heads(program.table)),
+                         default=0),
             table_lines=_wrap(program.table, "    "),
         )
         source = env.get_template("model_unrolled.c.j2").render(context)

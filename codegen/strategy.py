@@ -111,10 +111,11 @@ class CostProfile:
     flash_budget: int  # largest model flash the auto strategy accepts
     # compact: first-layer terms as table entries, summed by a helper function
     gather: float = 3.25  # one table entry (load index, load input, add; 8 per loop)
-    gather_wide: float = 3.25  # ... into the helper's 32-bit sums
-    gather_call: float = 40.0  # one call of the helper (arguments, two lists, return)
-    gather_call_bytes: float = 14.0  # the code of one call (and the register moves around it)
-    gather_fn_bytes: float = 82.0  # one helper function (16- or 32-bit sums)
+    gather_list: float = 14.0  # one list: count, Duff entry, store in d[]; read of d[] and add
+    gather_list_bytes: float = 2.0  # the read of d[] and the add, per list
+    gather_call: float = 20.0  # the one call of the helper (arguments, return)
+    gather_call_bytes: float = 14.0  # the code of the call and of the d[] frame
+    gather_fn_bytes: float = 82.0  # the helper function
 
 
 def _profile(name: str, wide: bool, flash_budget: int, **overrides: float) -> CostProfile:
@@ -136,7 +137,7 @@ def _profile(name: str, wide: bool, flash_budget: int, **overrides: float) -> Co
             popcount_fn_bytes=0.0, neuron_bytes=4.0,
         )
     if wide:
-        base.update(gather=17.5, gather_wide=24.0, gather_call=60.0, gather_call_bytes=18.0,
+        base.update(gather=17.5, gather_call=60.0, gather_call_bytes=18.0,
                     gather_fn_bytes=180.0)
     base.update(overrides)
     return CostProfile(name=name, flash_budget=flash_budget, **base)
@@ -150,14 +151,14 @@ PROFILES: dict[str, CostProfile] = {
     # Cortex-M0: 16-bit Thumb only (no IT blocks: a conditional add is a branch).
     "cortex-m0": _profile("cortex-m0", False, 32 * 1024, loop_mac=10.0, loop_mac_wide=10.0,
                           cond=3.0, cond_add=1.5, term=2.8, term_mul=2.0, term_bytes=6.1,
-                          popcount=18.0, gather=4.0, gather_wide=4.0, gather_call=55.0,
+                          popcount=18.0, gather=4.0, gather_call=55.0,
                           gather_fn_bytes=142.0),
     "cortex-m3": _profile("cortex-m3", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2,
-                          term_bytes=5.3),
+                          term_bytes=4.7),
     "cortex-m4": _profile("cortex-m4", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2,
                           term_bytes=6.0),
     "rv32": _profile("rv32", False, 32 * 1024, loop_mac=8.0, loop_mac_wide=8.0, cond=2.0,
-                     cond_add=1.5, term_bytes=6.2, popcount=16.0, gather=5.0, gather_wide=5.0,
+                     cond_add=1.5, term_bytes=6.2, popcount=16.0, gather=5.0,
                      gather_call=60.0, gather_call_bytes=14.0, gather_fn_bytes=166.0),
     "avr": _profile("avr", True, 8 * 1024, loop_mac=24.0, loop_mac_wide=29.0, term_bytes=7.7),
 }
@@ -347,6 +348,8 @@ class Program:
     table_type: str = "uint8_t"
     gather_widths: list[int] = field(default_factory=list)
     nodes: list[_NodeTerms] = field(default_factory=list)
+    n_lists: int = 0  # lists in the table (= entries of d[])
+    list_cap: int = 255  # most entries of one list
 
 
 @dataclass
@@ -357,6 +360,18 @@ class _NodeTerms:
 
     node: int
     coefs: list[int]  # of the tableable terms, in emission order
+
+
+def list_header(count: int) -> int:
+    """The header of a ``compact`` table list of ``count`` >= 1 entries: the iterations of
+    its eight-way loop times 8, plus where the first one enters (``count % 8``)."""
+    return 8 * ((count + 7) // 8) + count % 8
+
+
+def list_count(header: int) -> int:
+    """The number of entries of a list from its header (the inverse of ``list_header``)."""
+    rem = header % 8
+    return header - 8 if rem else header
 
 
 def _hamming(rows: np.ndarray) -> np.ndarray:
@@ -409,6 +424,77 @@ def _spanning_tree(rows: np.ndarray, with_base: bool) -> tuple[list[int], np.nda
     return parent, base, cost
 
 
+def _mst(dist: np.ndarray) -> tuple[list[int], int]:
+    """Prim's minimum spanning tree from node 0 over the distance matrix: (parents, cost)."""
+    total = len(dist)
+    parent = [-1] * total
+    in_tree = np.zeros(total, dtype=bool)
+    in_tree[0] = True
+    best = dist[0].astype(np.int64).copy()
+    best_from = np.zeros(total, dtype=np.int64)
+    cost = 0
+    for _ in range(total - 1):
+        cand = np.where(in_tree, np.iinfo(np.int64).max, best)
+        v = int(np.argmin(cand))
+        in_tree[v] = True
+        parent[v] = int(best_from[v])
+        cost += int(best[v])
+        closer = ~in_tree & (dist[v] < best)
+        best[closer] = dist[v][closer]
+        best_from[closer] = v
+    return parent, cost
+
+
+def _steiner_points(nodes: np.ndarray, fixed: int, cost: int,
+                    node_cost: int = 2) -> tuple[list[np.ndarray], list[int], int]:
+    """Shared partial sums beyond the spanning tree: greedily add the column-wise median of
+    three nearby nodes as a new node when the spanning tree over all nodes gets cheaper by
+    more than ``node_cost`` terms (a Steiner point in Hamming space). ``nodes`` holds the
+    rows of the tree's nodes (node 0 the zero row); returns (the added rows, the parents of
+    every node, the cost)."""
+    added: list[np.ndarray] = []
+    rows = nodes
+    dist = _hamming(rows)
+    parent, cost = _mst(dist)
+    n_near = 8 if len(nodes) <= 24 else 4  # candidates: medians of a node and two neighbours
+    for _ in range(min(max(0, fixed - 1), 32)):
+        k = len(rows)
+        best: tuple[int, np.ndarray] | None = None
+        tried: set[tuple[int, int, int]] = set()
+        for a in range(k):
+            near = [int(v) for v in np.argsort(dist[a], kind="stable") if v != a][:n_near]
+            for b_i, b in enumerate(near):
+                for c in near[b_i + 1:]:
+                    key = tuple(sorted((a, b, c)))
+                    if key in tried:
+                        continue
+                    tried.add(key)
+                    ra, rb, rc = rows[a], rows[b], rows[c]
+                    med = np.where(rb == rc, rb, ra)
+                    dm = (rows != med).sum(axis=1)
+                    if dm.min() == 0:
+                        continue
+                    ext = np.zeros((k + 1, k + 1), dtype=np.int64)
+                    ext[:k, :k] = dist
+                    ext[k, :k] = ext[:k, k] = dm
+                    _, c_new = _mst(ext)
+                    if c_new + node_cost < cost and (best is None or c_new < best[0]):
+                        best = (c_new, med)
+        if best is None:
+            break
+        med = best[1]
+        dm = (rows != med).sum(axis=1)
+        k = len(rows)
+        ext = np.zeros((k + 1, k + 1), dtype=np.int64)
+        ext[:k, :k] = dist
+        ext[k, :k] = ext[:k, k] = dm
+        rows = np.vstack([rows, med[None, :]])
+        dist = ext
+        added.append(med)
+        parent, cost = _mst(dist)
+    return added, parent, cost
+
+
 class _Builder:
     def __init__(self, net: SimpleNetwork, hidden_kernel: str,
                  code_terms: dict[int, int] | None = None) -> None:
@@ -418,7 +504,11 @@ class _Builder:
         self.code_terms = code_terms
         self.table: list[int] = []
         self.table_type = "uint8_t" if net.n_inputs <= 256 else "uint16_t"
-        self.table_cap = 255 if net.n_inputs <= 256 else 65535  # entries of one list
+        # entries of one list: its count must fit the table's element type, and its sum
+        # (at most count * L) 16 bits, so every d[] value is an int_fast16_t
+        # (a header holds 8 * ceil(count / 8) + count % 8: see ``list_header``)
+        self.list_cap = min(248 if net.n_inputs <= 256 else 65528, I16_MAX // net.levels)
+        self.n_lists = 0
         self.gather_widths: set[int] = set()
         self.node_terms: list[_NodeTerms] = []
         self.ops: list[Op] = []
@@ -474,6 +564,8 @@ class _Builder:
             table_type=self.table_type,
             gather_widths=sorted(self.gather_widths),
             nodes=self.node_terms,
+            n_lists=self.n_lists,
+            list_cap=self.list_cap,
         )
 
     def _describe(self) -> None:
@@ -568,6 +660,19 @@ class _Builder:
         based = _spanning_tree(rows, with_base=True)
         parent, base, cost = based if based[2] < plain[2] else plain
         used_base = based[2] < plain[2]
+        # More shared partial sums (Steiner points): nodes 2 + len(neurons) onwards.
+        tree_rows = np.vstack([np.zeros((1, net.n_inputs), dtype=np.int64),
+                               base[None, :], rows])
+        if not used_base:  # keep node 1 out of the tree: a copy of the zero row
+            tree_rows[1] = 0
+        steiner, st_parent, st_cost = _steiner_points(tree_rows, len(neurons), cost)
+        if steiner:
+            parent, cost = st_parent, st_cost
+            if not used_base:
+                parent[1] = -1
+                for v, par in enumerate(parent):
+                    if par == 1:
+                        parent[v] = 0
         self.notes.append(
             f"layer 0: {int((rows != 0).sum())} nonzero weights, {cost} input terms after "
             "sharing" + (" (with a shared partial sum)" if used_base else "")
@@ -585,6 +690,12 @@ class _Builder:
         names = {1: "t0"}
         biases = {0: 0, 1: 0}
         vectors = {0: np.zeros(net.n_inputs, dtype=np.int64), 1: base}
+        for s_i, row in enumerate(steiner):
+            node = 2 + len(neurons) + s_i
+            names[node] = f"t{s_i + 1}"
+            biases[node] = 0
+            vectors[node] = row
+            zr[node] = _z_range({i: int(row[i]) for i in inputs if row[i]}, 0, 0, L)
         for r, j in enumerate(neurons):
             names[r + 2] = self.var(0, j)
             biases[r + 2] = layer.rows[j][1]
@@ -599,26 +710,26 @@ class _Builder:
             minus: list[int] = []
             if self.code_terms is not None:
                 # compact: terms with coefficient +/-1 (+/-2: the index twice) become table
-                # entries, except the first ``keep`` of them (the planner's choice) and any
-                # beyond what one list's count can hold.
+                # entries, except the first ``keep`` of them (the planner's choice), in the
+                # order: +/-2 first (cheapest to keep as code), then the sign with fewer
+                # terms (keeping all of those saves a whole list), then the other.
                 tableable = [(i, d) for i, d in terms if abs(d) <= 2]
+                n_pos = sum(1 for _, d in tableable if d > 0)
+                minority = 1 if n_pos * 2 < len(tableable) else -1
+                tableable.sort(key=lambda t: (abs(t[1]) == 1, (t[1] > 0) != (minority > 0)))
                 keep = self.code_terms.get(node, 0)
                 self.node_terms.append(_NodeTerms(node, [d for _, d in tableable]))
-                code: list[tuple[int, int]] = []
-                seen = 0
-                for i, d in terms:
-                    if abs(d) <= 2:
-                        seen += 1
-                        lst = plus if d > 0 else minus
-                        if seen > keep and len(lst) + abs(d) <= self.table_cap:
-                            lst.extend([i] * abs(d))
-                            continue
-                    code.append((i, d))
-                terms = code
+                table_set = {i for i, _ in tableable[keep:]}
+                for i, d in tableable[keep:]:
+                    (plus if d > 0 else minus).extend([i] * abs(d))
+                terms = [(i, d) for i, d in terms if i not in table_set]
             lo, hi = zr[par] if par != 0 else (0, 0)
             iv = _Interval(lo + delta_b, hi + delta_b)
-            if plus or minus:
-                iv.add(-len(minus) * L, len(plus) * L)
+            # each list of at most ``list_cap`` entries is one d[] value read by the node
+            chunks = [(sign, lst[k:k + self.list_cap]) for sign, lst in ((1, plus), (-1, minus))
+                      for k in range(0, len(lst), self.list_cap)]
+            for sign, chunk in chunks:
+                iv.add(min(0, sign * len(chunk) * L), max(0, sign * len(chunk) * L))
             for _, d in terms:
                 iv.add(min(0, d * L), max(0, d * L))
             ctype = iv.ctype
@@ -628,34 +739,38 @@ class _Builder:
                    source=names[par] if par != 0 else "")
             )
             self.counts["neuron"] += 1
-            if plus or minus:
-                narrow = max(len(plus), len(minus)) * L <= I16_MAX
-                bits = 16 if narrow else 32
-                self.gather_widths.add(bits)
-                self.emit(Op("gather", var=var, ctype=ctype, index=len(self.table), bits=bits))
-                self.table.extend([len(plus), *plus, len(minus), *minus])
-                self.counts["gather_call"] += 1
-                self.counts["gather" if narrow else "gather_wide"] += len(plus) + len(minus)
-                self.counts["table"] += 2 + len(plus) + len(minus)
+            for sign, chunk in chunks:
+                self.emit(Op("gather", var=var, ctype=ctype, index=self.n_lists, value=sign))
+                self.n_lists += 1
+                self.table.extend([list_header(len(chunk)), *chunk])
+                self.counts["gather_list"] += 1
+                self.counts["gather"] += len(chunk)
+                self.counts["table"] += 1 + len(chunk)
             for i, d in terms:
                 wide = abs(d) * L > I16_MAX
                 self.emit(Op("term", var=var, ctype=ctype, value=d, index=i, wide=wide))
                 self.counts["term_wide" if ctype != "int_fast16_t" else "term"] += 1
                 if abs(d) != 1:
                     self.counts["term_mul"] += 1
-            if node >= 2:
+            if 2 <= node < 2 + len(neurons):
                 j = neurons[node - 2]
                 self.var_of[(0, j)] = var
                 if not last:
                     self._consume(0, j)
 
         # Depth first, so a neuron's value is needed only while its subtree is computed.
+        at = len(self.ops)
         stack = [(c, 0) for c in reversed(children.get(0, []))]
         while stack:
             node, par = stack.pop()
             emit_node(node, par)
             for c in reversed(children.get(node, [])):
                 stack.append((c, node))
+        if self.n_lists:
+            # compact: one call sums every list of the table into d[] before the nodes
+            self.ops.insert(at, Op("walk", index=self.n_lists))
+            self.gather_widths.add(16)
+            self.counts["gather_call"] += 1
 
     # -- layers >= 1, scatter: the accumulators are complete; consume them
     def _finish_scatter(self, li: int) -> None:
@@ -772,12 +887,13 @@ def plan_compact(program: Program, profile: CostProfile, flash_budget: float) ->
         rows = []
         for k in ks:
             code, table = nt.coefs[:k], nt.coefs[k:]
-            entries = sum(abs(c) for c in table)
+            pos = sum(c for c in table if c > 0)
+            neg = -sum(c for c in table if c < 0)
+            lists = -(-pos // program.list_cap) - (-neg // program.list_cap)
             time = sum(p.term + (p.term_mul if abs(c) != 1 else 0) for c in code)
             flash = len(code) * p.term_bytes
-            if entries:
-                time += entries * p.gather + p.gather_call
-                flash += (entries + 2) * elem + p.gather_call_bytes
+            time += (pos + neg) * p.gather + lists * p.gather_list
+            flash += (pos + neg + lists) * elem + lists * p.gather_list_bytes
             rows.append((flash, time, k))
         f0, t0, _ = rows[0]  # k = 0: the all-table program
         fmin = min(r[0] for r in rows)
@@ -840,7 +956,7 @@ def program_cost(prog: Program, p: CostProfile) -> tuple[float, float]:
         + c["popcount"] * p.popcount
         + c["neuron"] * p.neuron
         + c["gather"] * p.gather
-        + c["gather_wide"] * p.gather_wide
+        + c["gather_list"] * p.gather_list
         + c["gather_call"] * p.gather_call
     )
     flash = (
@@ -853,8 +969,8 @@ def program_cost(prog: Program, p: CostProfile) -> tuple[float, float]:
         + len(prog.popcount_widths) * p.popcount_fn_bytes
         + c["neuron"] * p.neuron_bytes
         + c["table"] * elem
-        + c["gather_call"] * p.gather_call_bytes
-        + len(prog.gather_widths) * p.gather_fn_bytes
+        + c["gather_list"] * p.gather_list_bytes
+        + c["gather_call"] * (p.gather_call_bytes + p.gather_fn_bytes)
     )
     return float(time), float(flash)
 

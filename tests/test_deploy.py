@@ -28,6 +28,7 @@ from codegen.strategy import (
     build_program,
     choose_strategy,
     estimate,
+    list_count,
     simplify,
 )
 from mipnn.firmware import (
@@ -172,18 +173,21 @@ def interpret(model: Model, strategy: str, X: np.ndarray, budget: int | None = N
                 put(op.var, (env[op.source] if op.source else 0) + op.value, op.ctype)
             elif op.kind == "term":
                 put(op.var, env[op.var] + op.value * x[op.index], op.ctype)
-            elif op.kind == "gather":
-                sums, at = [], op.index
-                for _ in range(2):  # the +1 list, then the -1 list
-                    n = program.table[at]
+            elif op.kind == "walk":
+                # the helper: d[k] = the sum of x over list k, every partial sum 16 bits
+                d, at = [], 0
+                for _ in range(op.index):
+                    n = list_count(program.table[at])
+                    assert 1 <= n <= program.list_cap
                     total = 0
                     for i in program.table[at + 1: at + 1 + n]:
                         total += x[i]
-                        lo, hi = RANGES["uint16_t" if op.bits == 16 else "uint32_t"]
-                        assert total <= (hi >> 1 if op.bits == 16 else hi), "gather sum"
-                    sums.append(total)
+                        assert total <= RANGES["int_fast16_t"][1], "gather sum"
+                    d.append(total)
                     at += 1 + n
-                put(op.var, env[op.var] + sums[0] - sums[1], op.ctype)
+                assert at == len(program.table)
+            elif op.kind == "gather":
+                put(op.var, env[op.var] + op.value * d[op.index], op.ctype)
             elif op.kind == "cond":
                 if env[op.var] >= 0:
                     for target, ctype, delta in op.adds:
@@ -228,8 +232,8 @@ def test_compact_tables_terms_and_the_planner_trades_flash_for_time():
     unrolled = build_program(model, "unrolled")
     table = build_program(model, "compact")  # no budget: every +/-1, +/-2 term is data
     assert table.counts["term"] + table.counts["term_wide"] == 0
-    assert len(table.table) == 2 * table.counts["gather_call"] + table.counts["gather"] \
-        + table.counts["gather_wide"]
+    assert table.counts["gather_call"] == 1  # one call of the helper for every list
+    assert len(table.table) == table.n_lists + table.counts["gather"]
     times, flashes = [], []
     for budget in (600, 1024, 1400, 2000, 32768):
         e = estimate(model, "compact", m3, flash_budget=budget)
@@ -255,7 +259,9 @@ def test_compact_with_more_than_256_inputs_uses_16_bit_indices():
                                 np.zeros(2, np.int64), "linear")])
     program = build_program(model, "compact")
     assert program.table_type == "uint16_t" and max(program.table) > 255
-    assert 32 in program.gather_widths  # 240 * 255 > 32767: 32-bit sums
+    # 240 * 255 > 32767: a node's +1 terms are split into lists of at most 128 entries,
+    # so that every list's sum stays 16 bits
+    assert program.list_cap == 128 and program.n_lists > len(program.nodes)
     X = golden_vectors(model, n_random=16).astype(np.int64)
     assert np.array_equal(interpret(model, "compact", X), forward(model, X)[0])
     assert "const uint16_t wide_terms[" in render(model, strategy="compact")["wide.c"]

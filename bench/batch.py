@@ -184,6 +184,12 @@ def _target_lines(batch: list[dict[str, Any]]) -> list[str]:
             start = r.get("start", "none")
             if start == "gd":  # rows before the mini-batch start
                 start = "gd (full batch, on a 4,000-example sample)"
+            same = [g for g in full if g["kind"] == "gd" and g["seed"] == r["seed"]
+                    and g.get("steps") == "mini-batch 256" and "mini-batch" in start
+                    and g["test"] == r["test"] and g["val"] == r["val"]]
+            if same:
+                r = dict(r, final="the gradient start itself (no epoch mean or batch solution "
+                                  "beat it on validation)")
             out.append(
                 f"- batch MIP, {r['variant']} variant (start {start}), "
                 f"seed {r['seed']}: {100 * r['test']:.1f}% test in {r['wall']:.0f} s wall "

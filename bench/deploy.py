@@ -131,7 +131,7 @@ def run(model_path: Path, data_dir: Path | None, workdir: Path) -> list[Firmware
     return reports
 
 
-CURVE_BUDGETS = (1024, 1200, 1400, 1600, 2048)
+CURVE_BUDGETS = (768, 900, 1024, 1100, 1200, 1400)
 
 
 def curve(model_path: Path, workdir: Path) -> list[str]:
@@ -284,13 +284,25 @@ def section(model_path: Path, reports: list[FirmwareReport], seconds: float,
         f"{'yes' if all(r.ok for r in reports if r.requested_strategy == 'int8') else 'NO'} | "
         f"{'yes' if all_exact else 'NO'} | {verdict(all_exact)} |"
     )
+    m3_note = ""
+    if m3:
+        both = (m3.instructions is not None and m3.instructions <= 1000
+                and m3.model_flash_bytes is not None and m3.model_flash_bytes <= 1024)
+        m3_note = (
+            f"With 1 KB, `auto` chose `{m3.strategy}` on the Cortex-M3 "
+            f"({_fmt(m3.model_flash_bytes)} B, {_fmt(m3.instructions)} instructions): "
+            + ("both figures are met together by the same code." if both else
+               "the two figures are NOT met together for this model (see the trade-off "
+               "below).")
+        )
     versions = _versions()
     config = model.training.get("config") or {}
     hidden = ",".join(str(h) for h in config.get("hidden", [])) or "?"
+    flags = " --no-simplify" if config.get("simplify") is False else ""
     provenance = (
         f"trained with `mipnn train --dataset {data.get('dataset', '?')} --train-size "
         f"{data.get('train_size', '?')} --hidden {hidden} --bound {config.get('bound', '?')} "
-        f"--time-limit {config.get('time_limit', '?'):g}` (seed {data.get('seed', '?')}, "
+        f"--time-limit {config.get('time_limit', '?'):g}{flags}` (seed {data.get('seed', '?')}, "
         f"{model.training.get('objective', '?')}, {model.training.get('solver', '?')})"
     )
     out = [
@@ -310,10 +322,7 @@ def section(model_path: Path, reports: list[FirmwareReport], seconds: float,
         "Flash budgets: `auto` picks the fastest strategy whose *estimated* model flash fits "
         "the budget; the default budget is the target's cost profile's (32 KB on the 32-bit "
         "targets and the host, 8 KB on AVR); the Cortex-M3 rows of the table above use "
-        "`--flash-budget 1024`, the AVR row the default 8 KB. With 1 KB, `compact` is the only "
-        "form that fits on the Cortex-M3; it cannot also reach 1,000 instructions for this "
-        "model (see the trade-off below): both figures are met together only by the older, "
-        "very regular model `adult-108-16-2.json`.",
+        "`--flash-budget 1024`, the AVR row the default 8 KB. " + m3_note,
         "",
         "### Flash budget against speed (Cortex-M3), and the older model",
         "",
@@ -328,9 +337,11 @@ def section(model_path: Path, reports: list[FirmwareReport], seconds: float,
         "`unrolled` straight-line add/subtract with the weights in the code (zero weights "
         "skipped, constant/duplicate/unused neurons folded, shared partial sums); `xnor` "
         "the same first layer, then +/-1 activations packed into bits with XOR/popcount; "
-        "`compact` the unrolled program with first-layer input terms stored as index tables "
-        "and summed by a small gather loop (Duff's device), mixed with code terms as the "
-        "flash budget allows (without a budget, as here, all table: the smallest).",
+        "`compact` the unrolled program with first-layer input terms stored as index lists "
+        "that one helper call per inference sums into a small local array (Duff's device), "
+        "mixed with code terms as the flash budget allows (without a budget, as here, all "
+        "table: the smallest). The unrolled forms share first-layer sums along a spanning "
+        "tree with Steiner points (column-wise medians of nearby neurons).",
         "",
         *table(reports),
         "",

@@ -87,23 +87,9 @@ class LayerPlan:
     z_max: tuple[int, ...]
 
 
-def _input_base(program: object) -> int:
-    """Where the unrolled code's second input pointer ``xv1`` points: the start of the
-    32-byte window (beyond x[31]) that holds the most input terms, or 0 for none (see the
-    template; measured on the Cortex-M3: one such pointer saves up to 60 bytes of the
-    realistic model's compact code, more of them cost registers and lose)."""
-    refs = [op.index for op in program.ops if op.kind == "term" and op.index >= 32]
-    best, best_n = 0, 3  # fewer than 4 terms: not worth a register
-    for start in sorted(set(refs)):
-        n = sum(1 for i in refs if start <= i < start + 32)
-        if n > best_n:
-            best, best_n = start, n
-    return best
-
-
 def _xref(index: int, base: int) -> str:
     """An input read of the unrolled code: ``xv[i]``, or ``xv1[i - base]`` through the
-    second pointer for ``base`` <= i < ``base`` + 32 (see ``_input_base``)."""
+    second pointer for ``base`` <= i < ``base`` + 32 (``Program.input_base``)."""
     if index >= 32 and base and base <= index < base + 32:
         return f"xv1[{index - base}]"
     return f"xv[{index}]"
@@ -490,7 +476,7 @@ def generate(
             table_type=program.table_type,
             table_size=len(program.table),
             n_lists=program.n_lists,
-            input_base=_input_base(program),
+            input_base=program.input_base,
             list_count_type="uint_fast16_t" if program.n_lists <= 0xFFFF else "uint_fast32_t",
             list_cap=max((list_count(program.table[k]) for k in _list_heads(program.table)),
                          default=0),

@@ -31,17 +31,28 @@ in range; they differ only in how the C does it:
     are negative (``s_j = -1``).
 
 ``compact``
-    As ``unrolled``, but the first-layer input terms left after the spanning-tree sharing
-    with coefficient +/-1 (or +/-2: the index twice) are data, not code: one
-    ``static const uint8_t`` table (``uint16_t`` beyond 256 inputs; PROGMEM on AVR) holds per
-    node the count of its +1 indices, the indices, the count of its -1 indices, the indices,
-    and a small helper sums ``x[i]`` over both lists with an eight-way Duff's device (about
-    1 byte and 3-4 instructions per term against about 5 bytes and 2 instructions as code).
-    Each list's sum is bounded by its count times ``L``: 16-bit sums where that is at most
-    32767, else 32-bit; the node's accumulator type includes the result's range. Under a
-    flash budget, ``plan_compact`` (a knapsack over the nodes) keeps as many terms in code as
-    the estimated flash allows, where they save the most time; without one, everything
-    that can be is table (the smallest form).
+    As ``unrolled``, but the first-layer input terms left after the sharing with
+    coefficient +/-1 (or +/-2: the index twice) are data, not code: one
+    ``static const uint8_t`` table (``uint16_t`` beyond 256 inputs; PROGMEM on AVR) holds a
+    sequence of lists (per node its +1 indices, then its -1 indices; each list a header and
+    at most ``32767 // L`` indices, so every list's sum is 16 bits), and ONE call of a small
+    helper per inference sums every list into a local array ``int_fast16_t d[]`` with an
+    eight-way Duff's device (about 1 byte and 3.25 instructions per term, plus about 14
+    instructions per list, against about 5 bytes and 2 instructions as code); each node
+    then reads its lists: ``z_k = z_parent + (b_k - b_parent) + d[a] - d[b] + <code terms>``.
+    Under a flash budget, ``plan_compact`` (a knapsack over the nodes) keeps as many terms in
+    code as the estimated flash allows, where they save the most time (first the +/-2
+    terms, then the sign with fewer terms, so that whole lists disappear, each class
+    inputs that short loads reach first); without one,
+    everything that can be is table (the smallest form).
+
+The unrolled strategies share first-layer work along a minimum spanning tree whose nodes
+are the neurons, the zero row, possibly the column-wise most common row, and Steiner
+points: column-wise medians of three nearby nodes, added greedily while each makes the
+tree more than five terms cheaper (a node of its own costs a statement and, in
+``compact``, lists). In the C, the inputs x[b..b+31] of the 32-byte window
+beyond x[31] that holds the most input terms are read through a second pointer kept in a
+low register on Thumb (16-bit loads reach only 31 bytes past a low register).
 
 Every accumulator's type comes from interval arithmetic over every prefix of its sum
 (inputs in ``[0, L]`` or ``{-1, +1}``), so no partial sum can overflow: ``int_fast16_t``
@@ -137,8 +148,8 @@ def _profile(name: str, wide: bool, flash_budget: int, **overrides: float) -> Co
             popcount_fn_bytes=0.0, neuron_bytes=4.0,
         )
     if wide:
-        base.update(gather=17.5, gather_call=60.0, gather_call_bytes=18.0,
-                    gather_fn_bytes=180.0)
+        base.update(gather=17.5, gather_list=40.0, gather_list_bytes=6.0, gather_call=60.0,
+                    gather_call_bytes=18.0, gather_fn_bytes=300.0)
     base.update(overrides)
     return CostProfile(name=name, flash_budget=flash_budget, **base)
 
@@ -150,16 +161,17 @@ PROFILES: dict[str, CostProfile] = {
     "host": _profile("host", False, 32 * 1024, term_bytes=7.0),
     # Cortex-M0: 16-bit Thumb only (no IT blocks: a conditional add is a branch).
     "cortex-m0": _profile("cortex-m0", False, 32 * 1024, loop_mac=10.0, loop_mac_wide=10.0,
-                          cond=3.0, cond_add=1.5, term=2.8, term_mul=2.0, term_bytes=6.1,
-                          popcount=18.0, gather=4.0, gather_call=55.0,
-                          gather_fn_bytes=142.0),
+                          cond=3.0, cond_add=1.5, term=2.8, term_mul=2.0, term_bytes=5.0,
+                          popcount=18.0, gather=5.0, gather_list=20.0, gather_call=30.0,
+                          gather_fn_bytes=92.0),
     "cortex-m3": _profile("cortex-m3", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2,
-                          term_bytes=4.7),
+                          term_bytes=5.2),
     "cortex-m4": _profile("cortex-m4", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2,
-                          term_bytes=6.0),
+                          term_bytes=5.2),
     "rv32": _profile("rv32", False, 32 * 1024, loop_mac=8.0, loop_mac_wide=8.0, cond=2.0,
-                     cond_add=1.5, term_bytes=6.2, popcount=16.0, gather=5.0,
-                     gather_call=60.0, gather_call_bytes=14.0, gather_fn_bytes=166.0),
+                     cond_add=1.5, term_bytes=5.9, popcount=16.0, gather=5.5,
+                     gather_list=16.0, gather_call=30.0, gather_call_bytes=14.0,
+                     gather_fn_bytes=150.0),
     "avr": _profile("avr", True, 8 * 1024, loop_mac=24.0, loop_mac_wide=29.0, term_bytes=7.7),
 }
 
@@ -350,6 +362,7 @@ class Program:
     nodes: list[_NodeTerms] = field(default_factory=list)
     n_lists: int = 0  # lists in the table (= entries of d[])
     list_cap: int = 255  # most entries of one list
+    input_base: int = 0  # the window x[b..b+31] read through a second pointer (0: none)
 
 
 @dataclass
@@ -446,45 +459,43 @@ def _mst(dist: np.ndarray) -> tuple[list[int], int]:
 
 
 def _steiner_points(nodes: np.ndarray, fixed: int, cost: int,
-                    node_cost: int = 2) -> tuple[list[np.ndarray], list[int], int]:
-    """Shared partial sums beyond the spanning tree: greedily add the column-wise median of
-    three nearby nodes as a new node when the spanning tree over all nodes gets cheaper by
-    more than ``node_cost`` terms (a Steiner point in Hamming space). ``nodes`` holds the
-    rows of the tree's nodes (node 0 the zero row); returns (the added rows, the parents of
-    every node, the cost)."""
+                    node_cost: int = 5) -> tuple[list[np.ndarray], list[int], int]:
+    """Shared partial sums beyond the spanning tree (Steiner points in Hamming space):
+    greedily, for a node ``a`` of the tree and two of its tree neighbours ``b``, ``c``, the
+    column-wise median ``m`` of the three replaces the edges a-b and a-c by m-a, m-b, m-c
+    when that saves more than ``node_cost`` terms; the tree is then rebuilt over all nodes.
+    ``nodes`` holds the rows of the tree's nodes (node 0 the zero row); returns (the added
+    rows, the parents of every node, the cost)."""
     added: list[np.ndarray] = []
     rows = nodes
     dist = _hamming(rows)
     parent, cost = _mst(dist)
-    n_near = 8 if len(nodes) <= 24 else 4  # candidates: medians of a node and two neighbours
-    for _ in range(min(max(0, fixed - 1), 32)):
+    for _ in range(min(max(0, fixed - 1), 64)):
         k = len(rows)
+        adjacent: list[list[int]] = [[] for _ in range(k)]
+        for v, par in enumerate(parent):
+            if par >= 0:
+                adjacent[v].append(par)
+                adjacent[par].append(v)
         best: tuple[int, np.ndarray] | None = None
-        tried: set[tuple[int, int, int]] = set()
         for a in range(k):
-            near = [int(v) for v in np.argsort(dist[a], kind="stable") if v != a][:n_near]
-            for b_i, b in enumerate(near):
-                for c in near[b_i + 1:]:
-                    key = tuple(sorted((a, b, c)))
-                    if key in tried:
-                        continue
-                    tried.add(key)
+            nbrs = adjacent[a]
+            for bi, b in enumerate(nbrs):
+                for c in nbrs[bi + 1:]:
                     ra, rb, rc = rows[a], rows[b], rows[c]
                     med = np.where(rb == rc, rb, ra)
-                    dm = (rows != med).sum(axis=1)
-                    if dm.min() == 0:
+                    da = int((med != ra).sum())
+                    db = int((med != rb).sum())
+                    dc = int((med != rc).sum())
+                    if min(da, db, dc) == 0:
                         continue
-                    ext = np.zeros((k + 1, k + 1), dtype=np.int64)
-                    ext[:k, :k] = dist
-                    ext[k, :k] = ext[:k, k] = dm
-                    _, c_new = _mst(ext)
-                    if c_new + node_cost < cost and (best is None or c_new < best[0]):
-                        best = (c_new, med)
+                    gain = int(dist[a, b] + dist[a, c]) - da - db - dc
+                    if gain > node_cost and (best is None or gain > best[0]):
+                        best = (gain, med)
         if best is None:
             break
         med = best[1]
         dm = (rows != med).sum(axis=1)
-        k = len(rows)
         ext = np.zeros((k + 1, k + 1), dtype=np.int64)
         ext[:k, :k] = dist
         ext[k, :k] = ext[:k, k] = dm
@@ -507,6 +518,7 @@ class _Builder:
         # entries of one list: its count must fit the table's element type, and its sum
         # (at most count * L) 16 bits, so every d[] value is an int_fast16_t
         # (a header holds 8 * ceil(count / 8) + count % 8: see ``list_header``)
+        self.input_base = 0  # start of the second input pointer's window (0: none)
         self.list_cap = min(248 if net.n_inputs <= 256 else 65528, I16_MAX // net.levels)
         self.n_lists = 0
         self.gather_widths: set[int] = set()
@@ -530,6 +542,12 @@ class _Builder:
     def var(self, li: int, j: int) -> str:
         last = li == len(self.net.layers) - 1
         return f"s{j}" if last else f"z{li}_{j}"
+
+    def near(self, index: int) -> bool:
+        """Whether the unrolled code reads input ``index`` with a short (16-bit) load on
+        Thumb: x[0..31], or the window of the second pointer."""
+        return index < 32 or (self.input_base > 0
+                              and self.input_base <= index < self.input_base + 32)
 
     def emit(self, op: Op) -> None:
         self.ops.append(op)
@@ -566,6 +584,7 @@ class _Builder:
             nodes=self.node_terms,
             n_lists=self.n_lists,
             list_cap=self.list_cap,
+            input_base=self.input_base,
         )
 
     def _describe(self) -> None:
@@ -716,7 +735,8 @@ class _Builder:
                 tableable = [(i, d) for i, d in terms if abs(d) <= 2]
                 n_pos = sum(1 for _, d in tableable if d > 0)
                 minority = 1 if n_pos * 2 < len(tableable) else -1
-                tableable.sort(key=lambda t: (abs(t[1]) == 1, (t[1] > 0) != (minority > 0)))
+                tableable.sort(key=lambda t: (abs(t[1]) == 1, (t[1] > 0) != (minority > 0),
+                                              not self.near(t[0])))
                 keep = self.code_terms.get(node, 0)
                 self.node_terms.append(_NodeTerms(node, [d for _, d in tableable]))
                 table_set = {i for i, _ in tableable[keep:]}
@@ -758,7 +778,32 @@ class _Builder:
                 if not last:
                     self._consume(0, j)
 
-        # Depth first, so a neuron's value is needed only while its subtree is computed.
+        # The window of 32 inputs beyond x[31] read through a second pointer (see the
+        # template): where most input terms are. Terms on x[0..31] or in it are shorter
+        # code on Thumb, so compact keeps those as code first.
+        refs = [i for node, par in enumerate(parent) if par >= 0
+                for i in np.flatnonzero(vectors[node] - vectors[par]).tolist() if i >= 32]
+        self.input_base, best_n = 0, 3  # fewer than 4 terms: not worth a register
+        for start in sorted(set(refs)):
+            n_in = sum(1 for i in refs if start <= i < start + 32)
+            if n_in > best_n:
+                self.input_base, best_n = start, n_in
+        # Depth first, so a neuron's value is needed only while its subtree is computed; the
+        # children of a node in increasing order of the values they keep live (Sethi-Ullman:
+        # the most demanding last, when the parent is no longer needed), so that fewer
+        # partial sums are live at once (on Thumb, values beyond the 8 low registers make
+        # every load and subtraction a 32-bit instruction).
+        need: dict[int, int] = {}
+        order, todo = [], [0]
+        while todo:  # pre-order; reversed, every child comes before its parent
+            node = todo.pop()
+            order.append(node)
+            todo.extend(children.get(node, []))
+        for node in reversed(order):
+            kids = children.get(node, [])
+            kids.sort(key=lambda c: (need[c], c))
+            need[node] = max([1] + [need[c] + 1 for c in kids[:-1]]
+                             + [need[c] for c in kids[-1:]])
         at = len(self.ops)
         stack = [(c, 0) for c in reversed(children.get(0, []))]
         while stack:

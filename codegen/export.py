@@ -476,7 +476,9 @@ def generate(
             table_type=program.table_type,
             table_size=len(program.table),
             n_lists=program.n_lists,
-            input_base=program.input_base,
+            input_base=program.input_base if any(
+                op.kind == "term" and _xref(op.index, program.input_base).startswith("xv1")
+                for op in program.ops) else 0,
             list_count_type="uint_fast16_t" if program.n_lists <= 0xFFFF else "uint_fast32_t",
             list_cap=max((list_count(program.table[k]) for k in _list_heads(program.table)),
                          default=0),

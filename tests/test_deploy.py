@@ -29,6 +29,7 @@ from codegen.strategy import (
     choose_strategy,
     estimate,
     list_count,
+    list_header,
     simplify,
 )
 from mipnn.firmware import (
@@ -250,6 +251,18 @@ def test_compact_tables_terms_and_the_planner_trades_flash_for_time():
     assert choose_strategy(model, m3)[0] == "unrolled"
 
 
+def test_compact_list_headers_and_steiner_points():
+    # a list's header: 8 * (loop iterations) + (count % 8), inverted by list_count
+    assert [list_header(n) for n in (1, 7, 8, 9, 248)] == [9, 15, 8, 17, 248]
+    assert all(list_count(list_header(n)) == n for n in range(1, 70000))
+    # the realistic model: 423 nonzero first-layer weights, 296 terms along the spanning
+    # tree alone; Steiner points (shared medians) save more than 15% of them
+    program = build_program(load_model(REALISTIC), "unrolled")
+    terms = program.counts["term"] + program.counts["term_wide"]
+    assert terms < 0.85 * 296
+    assert any(op.kind == "let" and op.var.startswith("t") for op in program.ops)
+
+
 def test_compact_with_more_than_256_inputs_uses_16_bit_indices():
     rng = np.random.default_rng(1)
     w = (rng.random((6, 300)) < 0.8).astype(np.int64)  # ~240 +1 terms in the first node
@@ -465,14 +478,15 @@ def test_adult_model_meets_the_deployment_figures(workdir):
 @pytest.mark.emulator
 def test_auto_within_1_kb_on_cortex_m3_measures_within_1_kb(workdir):
     """The realistic Adult model: auto under a 1,024 B budget picks code whose *measured*
-    model flash fits (compact: the unrolled form is ~1.8 KB)."""
+    model flash fits (compact: the unrolled form is ~1.4 KB), and that code meets the
+    issue's 1,000 instructions per inference with it (991 measured when written)."""
     _require(("cortex-m3",))
     vectors = golden_vectors(load_model(REALISTIC), n_random=8, seed=0)
     r = run_firmware(REALISTIC, "cortex-m3", vectors, workdir=workdir / "kb",
                      flash_budget=1024)
     assert r.ok and r.strategy == "compact" and r.flash_budget == 1024
     assert r.model_flash_bytes is not None and r.model_flash_bytes <= 1024
-    assert r.instructions is not None and r.instructions < 2000
+    assert r.instructions is not None and r.instructions <= 1000, r.instructions
 
 
 @pytest.mark.emulator

@@ -369,3 +369,14 @@ def test_gradient_restarts_keep_the_run_with_the_best_validation_accuracy():
     # a MIP objective starts from the kept run and records the choice
     mip = train(ds, TrainConfig(hidden=(3,), bound=1, time_limit=8, seed=2, gd_restarts=3))
     assert mip.model.training["start"]["gd_restarts"]["chosen"] == info["chosen"]
+
+
+@pytest.mark.parametrize("objective", ["sat_margin", "max_correct", "min_hinge"])
+def test_select_val_never_ends_below_the_gradient_network_on_validation(objective):
+    # the gradient network before its output-layer polish is a candidate of --select val
+    ds = toy(n=80, seed=6)
+    base = dict(hidden=(3,), bound=1, time_limit=6, seed=1, gd_restarts=2)
+    gd_run = train(ds, TrainConfig(objective="gd", **base))
+    mip = train(ds, TrainConfig(objective=objective, select="val", **base))
+    assert mip.val_accuracy >= gd_run.val_accuracy
+    assert mip.model.training["selected"] == "val"

@@ -279,6 +279,14 @@ def train(
             v_d = start_from_network(problem, canonical(net_d))
             if is_feasible(problem, v_d) and value_d < objective_value(problem, start):
                 start, start_kind = v_d, "gd+descent"
+    # The other feasible starting networks (e.g. the gradient network before its polish)
+    # are candidates of the selection by validation accuracy too, so --select val never
+    # ends below the gradient network on the validation set.
+    for kind, v in candidates:
+        if kind not in ("zero", start_kind) and len(dataset.y_val) and is_feasible(problem, v):
+            cand_net = network_from_solution(problem, v)
+            consider(cand_net, acc(cand_net, dataset.X_val, dataset.y_val),
+                     objective_value(problem, v), time.perf_counter() - t_start)
     if start is not None:
         report_network(network_from_solution(problem, start), objective_value(problem, start))
 

@@ -131,6 +131,9 @@ def _parse_options(items: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+SMALL_VALIDATION = 100  # fewer validation examples than this cannot rank candidates well
+
+
 def _pct(value: float | None) -> str:
     return "   -  " if value is None or value != value else f"{100 * value:5.1f}%"
 
@@ -228,6 +231,13 @@ def train(
                       train_size=train_size, seed=seed, levels=levels)
     for note in ds.notes:
         click.echo(f"note: {note}", err=True)
+    uses_val = select == "val" or gd_restarts > 1
+    if uses_val and len(ds.y_val) < SMALL_VALIDATION:
+        click.echo(
+            f"note: the validation split has {len(ds.y_val)} examples; choosing by it "
+            f"(--select val, --gd-restarts) is unreliable below about {SMALL_VALIDATION} "
+            "(one example moves its accuracy by "
+            f"{100 / max(1, len(ds.y_val)):.1f} points)", err=True)
     shape = "-".join(str(s) for s in [ds.X_train.shape[1], *config.hidden, len(ds.classes)])
     click.echo(
         f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "

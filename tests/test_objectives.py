@@ -380,3 +380,18 @@ def test_select_val_never_ends_below_the_gradient_network_on_validation(objectiv
     mip = train(ds, TrainConfig(objective=objective, select="val", **base))
     assert mip.val_accuracy >= gd_run.val_accuracy
     assert mip.model.training["selected"] == "val"
+
+
+def test_choosing_on_a_small_validation_split_is_noted(tmp_path, shared_data):
+    from mipnn.cli import main
+
+    out = tmp_path / "m.json"
+    r = CliRunner().invoke(main, ["train", "--dataset", "heart", "--data-dir", str(shared_data),
+                                  "--train-size", "200", "--objective", "gd",
+                                  "--gd-restarts", "2", "-q", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "validation split has 25 examples" in r.output
+    r = CliRunner().invoke(main, ["train", "--dataset", "heart", "--data-dir", str(shared_data),
+                                  "--train-size", "200", "--objective", "gd", "-q",
+                                  "--out", str(out)])
+    assert r.exit_code == 0 and "validation split" not in r.output

@@ -148,40 +148,42 @@ def train_gd(
     best: Network | None = None
     best_key = (-1.0, np.inf)
     history: list[tuple[float, float, float]] = []
-    epoch = 0
-    bs = N if not cfg.batch_size or cfg.batch_size >= N else int(cfg.batch_size)
-    step_no = 0
-    for epoch_no in range(1, cfg.epochs + 1):
-        epoch = epoch_no
-        net = quantise()
-        # exact integer check of the network at the start of this epoch
+
+    def check(net: Network) -> bool:
+        """The exact integer check of ``net``: keep it when it is the best so far (training
+        accuracy, then lower loss); True when it is perfect (nothing left to learn)."""
+        nonlocal best, best_key
         int_scores = _int_forward(net, X)
         acc = float(np.mean(_predict(int_scores) == y))
         loss = _loss(int_scores, T, cfg.margin)
         if (acc, -loss) > (best_key[0], -best_key[1]):
             best, best_key = net, (acc, loss)
             history.append((time.perf_counter() - t0, acc, loss))
-        if acc == 1.0 and loss == 0.0:
+        return acc == 1.0 and loss == 0.0
+
+    full = not cfg.batch_size or cfg.batch_size >= N
+    bs = N if full else int(cfg.batch_size)
+    step_no = 0
+    epoch = 0
+    while epoch < cfg.epochs:
+        epoch += 1
+        net = quantise()
+        if check(net) or time.perf_counter() - t0 > cfg.time_limit:
             break
-        if time.perf_counter() - t0 > cfg.time_limit:
-            break
-        order = np.arange(N) if bs == N else rng.permutation(N)
+        if full:
+            step_no += 1
+            _adam_step(params, m1, m2, net, Xs, T, active, L, cfg, P, step_no, lim)
+            continue
+        order = rng.permutation(N)
         for start in range(0, N, bs):
             idx = order[start:start + bs]
-            if bs != N:
-                net = quantise()
-            xb, tb = (Xs, T) if bs == N else (Xs[idx], T[idx])
             step_no += 1
-            _adam_step(params, m1, m2, net, xb, tb, active, L, cfg, P, step_no, lim)
-            if bs != N and time.perf_counter() - t0 > cfg.time_limit:
+            _adam_step(params, m1, m2, quantise(), Xs[idx], T[idx], active, L, cfg, P,
+                       step_no, lim)
+            if time.perf_counter() - t0 > cfg.time_limit:
                 break
-    if bs != N:  # the last mini-batch steps have not been checked yet
-        net = quantise()
-        int_scores = _int_forward(net, X)
-        key = (float(np.mean(_predict(int_scores) == y)), _loss(int_scores, T, cfg.margin))
-        if (key[0], -key[1]) > (best_key[0], -best_key[1]):
-            best, best_key = net, key
-            history.append((time.perf_counter() - t0, key[0], key[1]))
+    if not full:  # the last mini-batch steps have not been checked yet
+        check(quantise())
     assert best is not None
     return GdResult(
         network=best, train_accuracy=best_key[0], loss=best_key[1], epochs=epoch,

@@ -224,7 +224,9 @@ def train(
     gd_result = None
     gd_choice: dict[str, Any] | None = None
     if objective == "gd" or config.warm_start:
-        gd_result, gd_choice = _gradient_restarts(config, dataset, spec, name, X, y)
+        val_acc = ((lambda net: acc(net, dataset.X_val, dataset.y_val))
+                   if len(dataset.y_val) else None)
+        gd_result, gd_choice = _gradient_restarts(config, spec, X, y, val_acc)
     if objective == "gd":
         assert gd_result is not None
         return _finish_gd(dataset, config, spec, name, gd_result, t_start, report_network,
@@ -260,9 +262,8 @@ def train(
                                                                    canonical(polished))))
             except ValueError:  # e.g. hard rows the gradient network violates
                 pass
+    candidates = [(kind, v) for kind, v in candidates if is_feasible(problem, v)]
     for kind, v in candidates:
-        if not is_feasible(problem, v):
-            continue
         if start is None or objective_value(problem, v) < objective_value(problem, start):
             start, start_kind = v, kind
     if start_kind == "zero" and gd_result is not None and config.polish_start and config.hidden:
@@ -270,7 +271,7 @@ def train(
         # on its output layer by the exact objective (cheap, no solver) before giving up on it
         from trainer.lns import descend_output
 
-        gd_best = max((v for k, v in candidates if k != "zero" and is_feasible(problem, v)),
+        gd_best = max((v for k, v in candidates if k != "zero"),
                       key=lambda v: -objective_value(problem, v), default=None)
         if gd_best is not None:
             net_d, value_d = descend_output(
@@ -282,11 +283,12 @@ def train(
     # The other feasible starting networks (e.g. the gradient network before its polish)
     # are candidates of the selection by validation accuracy too, so --select val never
     # ends below the gradient network on the validation set.
-    for kind, v in candidates:
-        if kind not in ("zero", start_kind) and len(dataset.y_val) and is_feasible(problem, v):
-            cand_net = network_from_solution(problem, v)
-            consider(cand_net, acc(cand_net, dataset.X_val, dataset.y_val),
-                     objective_value(problem, v), time.perf_counter() - t_start)
+    if len(dataset.y_val):
+        for kind, v in candidates:
+            if kind not in ("zero", start_kind):
+                cand_net = network_from_solution(problem, v)
+                consider(cand_net, acc(cand_net, dataset.X_val, dataset.y_val),
+                         objective_value(problem, v), time.perf_counter() - t_start)
     if start is not None:
         report_network(network_from_solution(problem, start), objective_value(problem, start))
 
@@ -452,8 +454,8 @@ def train(
 
 
 def _gradient_restarts(
-    config: TrainConfig, dataset: Any, spec: NetworkSpec, name: str, X: np.ndarray,
-    y: np.ndarray,
+    config: TrainConfig, spec: NetworkSpec, X: np.ndarray, y: np.ndarray,
+    val_accuracy: Callable[[list[tuple[np.ndarray, np.ndarray]]], float] | None,
 ) -> tuple[Any, dict[str, Any]]:
     """The gradient baseline, run ``config.gd_restarts`` times from different random
     initialisations (the first with ``config.seed`` itself); the run kept is the one with the
@@ -461,7 +463,7 @@ def _gradient_restarts(
     earlier run). With one restart this is the single baseline run of the paper."""
     from trainer.gd import GdConfig, train_gd
 
-    runs = max(1, config.gd_restarts)
+    runs = config.gd_restarts
     limit = max(1.0, config.time_limit / 4 / runs)
     best = None
     key_best: tuple[float, float] | None = None
@@ -473,16 +475,12 @@ def _gradient_restarts(
         res = train_gd(X, y, hidden=tuple(config.hidden), n_classes=spec.n_classes,
                        bound=config.bound, levels=spec.levels,
                        config=GdConfig(epochs=config.gd_epochs, seed=seed, time_limit=limit))
-        if len(dataset.y_val):
-            model = _make_model(spec, res.network, name, dataset.classes, None)
-            va = accuracy(model, dataset.X_val, dataset.y_val)
-        else:
-            va = res.train_accuracy
+        va = res.train_accuracy if val_accuracy is None else val_accuracy(res.network)
         scores.append(round(va, 4))
         key = (va, res.train_accuracy)
         if key_best is None or key > key_best:
             best, key_best, chosen = res, key, r
-    by = "validation" if len(dataset.y_val) else "training"
+    by = "training" if val_accuracy is None else "validation"
     return best, {"restarts": runs, "chosen": chosen, "by": f"{by} accuracy",
                   "scores": scores}
 

@@ -80,3 +80,36 @@ def write_crash_sources(gen, body: str) -> None:
         "#define MIPNN_FW_RD_U8(p) (*(p))\n"
         "static const uint8_t mipnn_fw_vectors[1][1] = {{0}};\n"
     )
+
+
+def random_network(seed: int, shape: list[int], levels: int, w_max: int, *,
+                   sparsity: float, bias_kind: str, tie: bool, duplicates: bool = False,
+                   name: str = "rnd") -> Model:
+    """A random model of ``shape`` for the property tests: weights up to ``w_max`` (a share
+    ``sparsity`` of them zero; 0 for dense), biases by ``bias_kind`` (zero, small, scaled by
+    L, or huge: up to the int32 limits the output scores allow over the whole input box),
+    optionally two identical output rows (``tie``) and, with ``duplicates``, a hidden neuron
+    copying another's weights half of the time."""
+    int32_max = 2**31 - 1
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
+        if sparsity:
+            w[rng.random(w.shape) < sparsity] = 0
+        if duplicates and k + 2 < len(shape) and shape[k + 1] > 2 and rng.random() < 0.5:
+            w[1] = w[0]  # a duplicate neuron (biases may differ)
+        max_abs = levels if k == 0 else 1
+        last = k == len(shape) - 2
+        # Output scores must fit int32 over the whole input box; hidden biases may be any.
+        room = int32_max - int(np.abs(w).sum(axis=1).max()) * max_abs if last else int32_max
+        limit = {"zero": 0, "small": 127, "scaled": 127 * levels, "huge": room}[bias_kind]
+        limit = min(limit, room)
+        b = rng.integers(-limit, limit, size=shape[k + 1], endpoint=True)
+        if bias_kind == "huge":
+            b[rng.random(b.shape) < 0.5] = limit * rng.choice([-1, 1])
+        if last and tie:
+            w[1], b[1] = w[0], b[0]
+        layers.append(Layer(w, b, "linear" if last else "sign"))
+    return Model(name=name, classes=[f"c{i}" for i in range(shape[-1])], input_size=shape[0],
+                 levels=levels, layers=layers)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_model, require_tools, write_crash_sources
+from conftest import make_model, random_network, require_tools, write_crash_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -274,32 +274,9 @@ def random_models(draw: st.DrawFn) -> Model:
     sparse = draw(st.booleans())
     bias_kind = draw(st.sampled_from(["zero", "small", "scaled", "huge"]))
     tie = draw(st.booleans())
-    rng = np.random.default_rng(seed)
-    shape = [n_in, *hidden, n_classes]
-    layers = []
-    for k in range(len(shape) - 1):
-        w = rng.integers(-w_max, w_max, size=(shape[k + 1], shape[k]), endpoint=True)
-        if sparse:
-            w[rng.random(w.shape) < 0.7] = 0
-        max_abs = levels if k == 0 else 1
-        last = k == len(shape) - 2
-        # Output scores must fit int32 over the whole input box; hidden biases may be any.
-        room = INT32_MAX - int(np.abs(w).sum(axis=1).max()) * max_abs if last else INT32_MAX
-        limit = {"zero": 0, "small": 127, "scaled": 127 * levels, "huge": room}[bias_kind]
-        limit = min(limit, room)
-        b = rng.integers(-limit, limit, size=shape[k + 1], endpoint=True)
-        if bias_kind == "huge":
-            b[rng.random(b.shape) < 0.5] = limit * rng.choice([-1, 1])
-        if last and tie:
-            w[1], b[1] = w[0], b[0]
-        layers.append(Layer(w, b, "linear" if last else "sign"))
-    return Model(
-        name="prop",
-        classes=[f"c{i}" for i in range(n_classes)],
-        input_size=n_in,
-        levels=levels,
-        layers=layers,
-    )
+    return random_network(seed, [n_in, *hidden, n_classes], levels, w_max,
+                          sparsity=0.7 if sparse else 0.0, bias_kind=bias_kind, tie=tie,
+                          name="prop")
 
 
 @pytest.fixture(scope="module")

@@ -165,10 +165,11 @@ def _pct(value: float | None) -> str:
               help="large-neighbourhood search after the first solve")
 @click.option("--target-objective", type=float, metavar="VALUE",
               help="stop as soon as an incumbent's objective is at most VALUE")
-@click.option("--select", type=click.Choice(["objective", "val"]), default="objective",
-              show_default=True,
-              help="keep the best-objective network, or the incumbent with the best "
-                   "validation accuracy")
+@click.option("--select", type=click.Choice(["objective", "val", "train+val"]),
+              default="objective", show_default=True,
+              help="keep the best-objective network, the network (gradient start or "
+                   "incumbent) with the best validation accuracy, or the one that classifies "
+                   "the most training and validation examples together (small data sets)")
 @click.option("--highs-option", "highs_options", multiple=True, metavar="NAME=VALUE",
               help="extra solver option, e.g. mip_heuristic_effort=0.3 (repeatable)")
 @click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.png",
@@ -237,7 +238,8 @@ def train(
             f"note: the validation split has {len(ds.y_val)} examples; choosing by it "
             f"(--select val, --gd-restarts) is unreliable below about {SMALL_VALIDATION} "
             "(one example moves its accuracy by "
-            f"{100 / max(1, len(ds.y_val)):.1f} points)", err=True)
+            f"{100 / max(1, len(ds.y_val)):.1f} points); --select train+val counts the "
+            "training examples too", err=True)
     shape = "-".join(str(s) for s in [ds.X_train.shape[1], *config.hidden, len(ds.classes)])
     click.echo(
         f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "

@@ -40,6 +40,45 @@ class InfeasibleError(SolverError):
     """The training set cannot be fitted under the objective's hard rows."""
 
 
+SELECT_RULES = ("objective", "val", "train+val")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A network the run produced (a starting network or an incumbent), with its
+    objective value, time (s from the start of the run) and accuracies."""
+
+    network: list[tuple[np.ndarray, np.ndarray]]
+    objective: float | None
+    time: float
+    train_accuracy: float
+    val_accuracy: float | None
+
+
+def select_candidate(candidates: list[Candidate], rule: str, n_train: int, n_val: int
+                     ) -> Candidate | None:
+    """The candidate a selection rule keeps: ``val`` the best validation accuracy,
+    ``train+val`` the most correct examples of the training and validation sets together;
+    ties go to the later candidate (the better objective). None without validation data
+    (``val``) or without candidates."""
+    if rule == "val":
+        if not n_val:
+            return None
+
+        def key(c: Candidate) -> float:
+            return float(c.val_accuracy or 0.0)
+    elif rule == "train+val":
+        def key(c: Candidate) -> float:
+            return round(c.train_accuracy * n_train + (c.val_accuracy or 0.0) * n_val)
+    else:
+        raise ValueError(f"no selection rule {rule!r} over candidates")
+    best = None
+    for c in candidates:
+        if best is None or key(c) >= key(best):
+            best = c
+    return best
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train. ``hidden`` lists the hidden layer sizes (empty: no hidden layer)."""
@@ -68,7 +107,9 @@ class TrainConfig:
     gd_restarts: int = 1  # gradient runs; the one with the best validation accuracy is kept
     tight_big_m: bool = True  # False only to measure the tight big-M values' effect
     polish_start: bool = True  # re-solve the gradient start's output layer for the objective
-    select: str = "objective"  # the model: best objective, or "val": best validation accuracy
+    # the model: the best objective, "val": the best validation accuracy, or "train+val":
+    # the most correct training and validation examples together (for small validation sets)
+    select: str = "objective"
 
     def check(self) -> None:
         if self.objective not in TRAIN_OBJECTIVES:
@@ -80,8 +121,9 @@ class TrainConfig:
             raise MipnnError(
                 f"unknown solver {self.solver!r}; expected one of {', '.join(SOLVERS)}"
             )
-        if self.select not in ("objective", "val"):
-            raise MipnnError(f"--select must be objective or val, got {self.select!r}")
+        if self.select not in SELECT_RULES:
+            raise MipnnError(
+                f"--select must be one of {', '.join(SELECT_RULES)}, got {self.select!r}")
         if not 0.0 <= self.full_solve_share <= 1.0:
             raise MipnnError(f"full_solve_share must be in [0, 1], got {self.full_solve_share}")
         if not 1 <= self.bound <= 127:
@@ -129,6 +171,8 @@ class TrainResult:
     test_accuracy: float
     mip_train_accuracy: float
     trajectory: list[IncumbentReport] = field(default_factory=list)
+    # every network of the run in order (starts, then incumbents): --select chooses among them
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 def model_name(dataset_name: str) -> str:
@@ -203,13 +247,11 @@ def train(
         return accuracy(_make_model(spec, net, name, dataset.classes, None), Xs, ys)
 
     trajectory: list[IncumbentReport] = []
-    best_val: list[Any] = []  # [val accuracy, network, objective, time] of the best by val
+    pool: list[Candidate] = []  # every network of the run, for --select
 
-    def consider(net: list[tuple[np.ndarray, np.ndarray]], va: float | None,
+    def consider(net: list[tuple[np.ndarray, np.ndarray]], tr: float, va: float | None,
                  value: float | None, t: float) -> None:
-        # ties go to the later incumbent (the better objective)
-        if va is not None and (not best_val or va >= best_val[0]):
-            best_val[:] = [va, net, value, t]
+        pool.append(Candidate(net, value, t, tr, va))
 
     def report_network(net: list[tuple[np.ndarray, np.ndarray]], value: float | None,
                        bound: float | None = None) -> None:
@@ -217,7 +259,8 @@ def train(
         r = IncumbentReport(time.perf_counter() - t_start, value, bound, None,
                             acc(net, X, y), va, True)
         trajectory.append(r)
-        consider(net, va, value, r.time)
+        assert r.train_accuracy is not None
+        consider(net, r.train_accuracy, va, value, r.time)
         if on_progress is not None:
             on_progress(r)
 
@@ -281,14 +324,14 @@ def train(
             if is_feasible(problem, v_d) and value_d < objective_value(problem, start):
                 start, start_kind = v_d, "gd+descent"
     # The other feasible starting networks (e.g. the gradient network before its polish)
-    # are candidates of the selection by validation accuracy too, so --select val never
-    # ends below the gradient network on the validation set.
-    if len(dataset.y_val):
-        for kind, v in candidates:
-            if kind not in ("zero", start_kind):
-                cand_net = network_from_solution(problem, v)
-                consider(cand_net, acc(cand_net, dataset.X_val, dataset.y_val),
-                         objective_value(problem, v), time.perf_counter() - t_start)
+    # are candidates of the selection by accuracy too, so --select val (train+val) never
+    # ends below the gradient network on the validation set (training and validation sets).
+    for kind, v in candidates:
+        if kind not in ("zero", start_kind):
+            cand_net = network_from_solution(problem, v)
+            consider(cand_net, acc(cand_net, X, y),
+                     acc(cand_net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None,
+                     objective_value(problem, v), time.perf_counter() - t_start)
     if start is not None:
         report_network(network_from_solution(problem, start), objective_value(problem, start))
 
@@ -302,7 +345,7 @@ def train(
             if net is not None:
                 tr = acc(net, X, y)
                 va = acc(net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None
-                consider(net, va, p.objective, p.time + offset[0])
+                consider(net, tr, va, p.objective, p.time + offset[0])
         report = IncumbentReport(p.time + offset[0], p.objective, p.bound, p.gap, tr, va,
                                  p.new_incumbent)
         if p.new_incumbent:
@@ -381,19 +424,18 @@ def train(
     except ValueError as exc:
         raise SolverError(f"{result.solver} returned an unusable solution: {exc}") from None
     selected = "objective"
-    by_val = None
-    if best_val:
-        vnet = best_val[1]
-        vmodel = _make_model(spec, vnet, name, dataset.classes, None)
-        by_val = {
-            "time": round(best_val[3], 3), "objective": best_val[2],
-            "train": accuracy(vmodel, X, y), "val": best_val[0],
-            "test": accuracy(vmodel, dataset.X_test, dataset.y_test),
+    by_rule: dict[str, dict[str, Any] | None] = {}
+    for rule in SELECT_RULES[1:]:
+        chosen = select_candidate(pool, rule, len(y), len(dataset.y_val))
+        by_rule[rule] = None if chosen is None else {
+            "time": round(chosen.time, 3), "objective": chosen.objective,
+            "train": chosen.train_accuracy, "val": chosen.val_accuracy,
+            "test": acc(chosen.network, dataset.X_test, dataset.y_test),
         }
-        if config.select == "val":
-            vsol = start_from_network(problem, vnet)
+        if config.select == rule and chosen is not None:
+            vsol = start_from_network(problem, chosen.network)
             if is_feasible(problem, vsol):
-                result.solution, net, selected = vsol, vnet, "val"
+                result.solution, net, selected = vsol, chosen.network, rule
     model = _make_model(spec, net, name, dataset.classes, dataset.features)
     simplified = None
     if config.simplify and config.hidden:
@@ -444,12 +486,13 @@ def train(
         },
         "trajectory": _trajectory_summary(trajectory),
         "selected": selected,
-        "best_by_val": by_val,
+        "best_by_val": by_rule["val"],
+        "best_by_train_val": by_rule["train+val"],
     }
     return TrainResult(
         model=model, solve=result, build_time=build_time, train_accuracy=train_acc,
         val_accuracy=val_acc, test_accuracy=test_acc, mip_train_accuracy=mip_train,
-        trajectory=trajectory,
+        trajectory=trajectory, candidates=pool,
     )
 
 

@@ -1,0 +1,73 @@
+"""bench/paper.py's bookkeeping: run keys per data set version, the report's tables and
+its done-when lines (no training here; the runs are synthetic records)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def paper():
+    spec = importlib.util.spec_from_file_location("bench_paper", REPO / "bench" / "paper.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_paper"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rec(paper, dataset, n, bound, objective, seed, test, version=None, **extra):
+    key = paper.run_key(dataset, n, bound, objective, seed, 300.0)
+    if version is not None:
+        key = f"v{version}|" + key.split("|", 1)[1]
+    return key, {"key": key, "dataset": dataset, "n": n, "bound": bound,
+                 "objective": objective, "seed": seed, "time_limit": 300.0, "test": test,
+                 "test_by_val": test, "train": 0.9, "time": 300.0} | extra
+
+
+def test_run_keys_carry_each_data_sets_version(paper):
+    for dataset, version in paper.VERSIONS.items():
+        assert paper.run_key(dataset, 200, 1, "gd", 0, 300).startswith(f"v{version}|{dataset}|")
+    # the configuration of a run: the grid's objective, then version, objective, data set
+    cfg = paper.run_config("heart", "sat_margin")
+    assert cfg["objective"] == "sat_margin" and cfg["margin"] == 2
+    assert cfg["select"] == paper.DATASET_CONFIGS[paper.VERSIONS["heart"]]["heart"]["select"]
+
+
+def test_report_current_versions_old_tables_and_checks_against_gd(paper):
+    cache = {}
+    old = paper.VERSIONS["heart"] - 1
+    for seed in range(5):
+        for args in [("adult", 200, 1, "sat_margin", seed, 0.81),
+                     ("adult", 200, 1, "gd", seed, 0.79),
+                     ("heart", 200, 1, "max_correct", seed, 0.82),
+                     ("heart", 200, 1, "min_hinge", seed, 0.78),
+                     ("heart", 200, 1, "gd", seed, 0.80)]:
+            k, r = _rec(paper, *args, test_by_train_val=args[-1])
+            cache[k] = r
+        k, r = _rec(paper, "heart", 200, 1, "max_correct", seed, 0.50, version=old)
+        cache[k] = r
+    text = paper.report(cache)
+    current = text.split("### Previous configuration")[0]
+    assert "| heart | 200 | 1 | max_correct | 0,1,2,3,4 | 82.0 +/- 0.0 |" in current
+    assert "50.0" not in current  # the older version's runs only in their own table
+    assert f"### Previous configuration (version {old}), 300 s per run" in text
+    assert "- heart N=200 P=1 max_correct: mean test 82.0 %" in text
+    assert "meets the goal 81.4 %" in text
+    assert "2 of 3 measured cells at or above; below: heart N=200 P=1 min_hinge 78.0 % < 80.0 %" \
+        in text
+
+
+def test_write_section_replaces_only_its_own_section(paper, tmp_path):
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Results\n\n## A\n\na\n\n" + paper.SECTION + "\n\nold\n\n## B\n\nb\n")
+    paper.write_section(paper.SECTION + "\n\nnew\n", path)
+    text = path.read_text()
+    assert "new" in text and "old" not in text
+    assert text.index("## A") < text.index(paper.SECTION) < text.index("## B")

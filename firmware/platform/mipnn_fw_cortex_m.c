@@ -1,6 +1,7 @@
 /* Cortex-M platform without libc, for QEMU (mps2-an385/an386, microbit):
-   vector table, reset handler (.data copy, .bss zeroing), fault handlers that exit
-   with status 127, and output/exit through ARM semihosting (EMBEDDED.md).
+   vector table, reset handler (.data copy, .bss zeroing, stack painting), fault handlers
+   that exit with status 127, and the ARM semihosting trap for output/exit (EMBEDDED.md);
+   stack measurement is in mipnn_fw_stack32.c.
 
    Build with -ffreestanding -fno-tree-loop-distribute-patterns -nostdlib, so GCC
    does not turn the startup loops into memcpy/memset calls that nothing provides. */
@@ -11,13 +12,12 @@
 
 #define EXIT_FAULT 127
 #define EXIT_BAD_STARTUP 126
-#define EXIT_STACK_OVERFLOW 125
-#define STACK_PAINT 0x5AC4C0DEu
 
 /* From the linker script (platform/cortex-m.ld). */
-extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[], _sstack[], _estack[];
+extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[], _estack[];
 
 int main(void);
+void mipnn_fw_paint_stack(void); /* mipnn_fw_stack32.c */
 void mipnn_fw_reset(void);
 void mipnn_fw_fault(void);
 
@@ -53,62 +53,6 @@ int32_t mipnn_fw_semihost(int32_t op, const void *arg)
     return r0;
 }
 
-static uint32_t run_peak; /* peak stack bytes seen before the last repaint */
-
-/* The lowest stack word that no longer holds the paint (the stack grows down from
-   _estack). If the bottom word changed, the stack overflowed (on QEMU's mps2 boards the
-   memory below RAM ignores writes, so an overflow does not fault there): report it and
-   exit. */
-static const uint32_t *lowest_used(void)
-{
-    static const char overflow[] = "~~~MIPNN ERROR stack overflow~~~\n";
-    const uint32_t *p = _sstack;
-    if (*p != STACK_PAINT) {
-        mipnn_fw_write(overflow, sizeof overflow - 1u);
-        mipnn_fw_exit(EXIT_STACK_OVERFLOW);
-    }
-    while (p < _estack && *p == STACK_PAINT) {
-        ++p;
-    }
-    return p;
-}
-
-static void note_peak(void)
-{
-    uint32_t used = (uint32_t)((uintptr_t)_estack - (uintptr_t)lowest_used());
-    if (used > run_peak) {
-        run_peak = used;
-    }
-}
-
-/* Repaint the free stack below this frame, call fn, and see how deep it went. Nothing is
-   pushed between reading sp and the call (the frame is fixed after the prologue and the
-   arguments travel in registers), so sp is the stack pointer at the call. */
-int mipnn_fw_call(mipnn_fw_predict_fn fn, const uint8_t *x, int32_t *scores, int32_t *stack)
-{
-    uintptr_t sp;
-    uintptr_t lowest;
-    uint32_t *p;
-    int result;
-    note_peak();
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    for (p = _sstack; (uintptr_t)p < sp; ++p) {
-        *p = STACK_PAINT;
-    }
-    result = fn(x, scores);
-    /* Words of this frame may still hold paint from reset: never count below zero. */
-    lowest = (uintptr_t)lowest_used();
-    *stack = lowest < sp ? (int32_t)(sp - lowest) : 0;
-    return result;
-}
-
-/* The peak since reset: the largest seen before any repaint, or now. */
-int32_t mipnn_fw_stack_used(void)
-{
-    note_peak();
-    return (int32_t)run_peak;
-}
-
 void mipnn_fw_fault(void)
 {
     mipnn_fw_exit(EXIT_FAULT);
@@ -118,7 +62,6 @@ void mipnn_fw_reset(void)
 {
     uint32_t *src = _sidata;
     uint32_t *dst = _sdata;
-    uint32_t *sp;
     while (dst < _edata) {
         *dst++ = *src++;
     }
@@ -128,10 +71,6 @@ void mipnn_fw_reset(void)
     if (startup_data_check != 0x4D49504Eu || startup_bss_check != 0u) {
         mipnn_fw_exit(EXIT_BAD_STARTUP);
     }
-    /* Paint the stack below the current frame (64 bytes of margin). */
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    for (dst = _sstack; dst < sp - 16; ++dst) {
-        *dst = STACK_PAINT;
-    }
+    mipnn_fw_paint_stack();
     mipnn_fw_exit(main());
 }

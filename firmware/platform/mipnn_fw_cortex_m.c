@@ -1,29 +1,19 @@
 /* Cortex-M platform without libc, for QEMU (mps2-an385/an386, microbit):
-   vector table, reset handler (.data copy, .bss zeroing, stack painting), fault handlers
-   that exit with status 127, and the ARM semihosting trap for output/exit (EMBEDDED.md);
-   stack measurement is in mipnn_fw_stack32.c.
-
-   Build with -ffreestanding -fno-tree-loop-distribute-patterns -nostdlib, so GCC
-   does not turn the startup loops into memcpy/memset calls that nothing provides. */
+   the vector table (reset: mipnn_fw_reset, the C start-up shared with RV32 in
+   mipnn_fw_bare32.c), fault handlers that exit with status 127, and the ARM semihosting
+   trap for output/exit (EMBEDDED.md). */
 #include <stdint.h>
 
 #include "mipnn_fw_platform.h"
 
 
 #define EXIT_FAULT 127
-#define EXIT_BAD_STARTUP 126
 
 /* From the linker script (platform/cortex-m.ld). */
-extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[], _estack[];
+extern uint32_t _estack[];
 
-int main(void);
-void mipnn_fw_paint_stack(void); /* mipnn_fw_stack32.c */
-void mipnn_fw_reset(void);
+void mipnn_fw_reset(void); /* the C start-up, in mipnn_fw_bare32.c */
 void mipnn_fw_fault(void);
-
-/* Checked after startup: a broken .data copy or .bss zeroing fails loudly. */
-static volatile uint32_t startup_data_check = 0x4D49504Eu;
-static volatile uint32_t startup_bss_check;
 
 __attribute__((section(".isr_vector"), used))
 static const uintptr_t vector_table[16] = {
@@ -56,21 +46,4 @@ int32_t mipnn_fw_semihost(int32_t op, const void *arg)
 void mipnn_fw_fault(void)
 {
     mipnn_fw_exit(EXIT_FAULT);
-}
-
-void mipnn_fw_reset(void)
-{
-    uint32_t *src = _sidata;
-    uint32_t *dst = _sdata;
-    while (dst < _edata) {
-        *dst++ = *src++;
-    }
-    for (dst = _sbss; dst < _ebss; ++dst) {
-        *dst = 0u;
-    }
-    if (startup_data_check != 0x4D49504Eu || startup_bss_check != 0u) {
-        mipnn_fw_exit(EXIT_BAD_STARTUP);
-    }
-    mipnn_fw_paint_stack();
-    mipnn_fw_exit(main());
 }

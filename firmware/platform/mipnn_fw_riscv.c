@@ -1,29 +1,15 @@
-/* RISC-V (rv32, QEMU virt with -bios none) platform without libc: entry point, startup
-   (.data copy, .bss zeroing, stack painting), a trap handler that exits with status 127,
-   and the RISC-V semihosting trap for output/exit (EMBEDDED.md); stack measurement is
-   in mipnn_fw_stack32.c.
-
-   Build with -ffreestanding -fno-tree-loop-distribute-patterns -nostdlib, so GCC does
-   not turn the startup loops into memcpy/memset calls that nothing provides. */
+/* RISC-V (rv32, QEMU virt with -bios none) platform without libc: the entry point (stack
+   pointer, trap vector, then mipnn_fw_reset, the C start-up shared with Cortex-M in
+   mipnn_fw_bare32.c), a trap handler that exits with status 127, and the RISC-V
+   semihosting trap for output/exit (EMBEDDED.md). */
 #include <stdint.h>
 
 #include "mipnn_fw_platform.h"
 
 
-#define EXIT_FAULT 127
-#define EXIT_BAD_STARTUP 126
-
-/* From the linker script (platform/riscv32.ld). */
-extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
-
-int main(void);
-void mipnn_fw_paint_stack(void); /* mipnn_fw_stack32.c */
 void mipnn_fw_start(void) __attribute__((naked, section(".text.start")));
-void mipnn_fw_reset(void) __attribute__((noreturn));
+void mipnn_fw_reset(void) __attribute__((noreturn)); /* the C start-up, mipnn_fw_bare32.c */
 void mipnn_fw_trap(void) __attribute__((naked, aligned(4)));
-
-static volatile uint32_t startup_data_check = 0x4D49504Eu;
-static volatile uint32_t startup_bss_check;
 
 /* The first instruction at the entry point: set the stack pointer and the trap vector,
    then continue in C. */
@@ -66,21 +52,4 @@ int32_t mipnn_fw_semihost(int32_t op, const void *arg)
         : "r"(a1)
         : "memory");
     return a0;
-}
-
-void mipnn_fw_reset(void)
-{
-    uint32_t *src = _sidata;
-    uint32_t *dst = _sdata;
-    while (dst < _edata) {
-        *dst++ = *src++;
-    }
-    for (dst = _sbss; dst < _ebss; ++dst) {
-        *dst = 0u;
-    }
-    if (startup_data_check != 0x4D49504Eu || startup_bss_check != 0u) {
-        mipnn_fw_exit(EXIT_BAD_STARTUP);
-    }
-    mipnn_fw_paint_stack();
-    mipnn_fw_exit(main());
 }

@@ -14,7 +14,7 @@ LDSCRIPT       := $(FW_DIR)/platform/riscv32.ld
 TARGET_LDFLAGS := -march=rv32imac_zicsr -mabi=ilp32 -nostdlib -T$(LDSCRIPT) -Wl,--gc-sections
 TARGET_LIBS    := -lgcc
 PLATFORM_SRCS  := $(FW_DIR)/platform/mipnn_fw_riscv.c $(FW_DIR)/platform/mipnn_fw_semihosting.c \
-                  $(FW_DIR)/platform/mipnn_fw_stack32.c
+                  $(FW_DIR)/platform/mipnn_fw_bare32.c
 QEMU_COMMAND    = qemu-system-riscv32 -M virt -bios none -nographic -monitor none \
                   -serial null -chardev stdio,id=shc \
                   -semihosting-config enable=on,target=native,chardev=shc

@@ -1,8 +1,9 @@
-/* Stack measurement of the 32-bit bare-metal targets (Cortex-M, RV32), shared by their
-   platform files: the stack grows down from _estack to _sstack (linker script); free
-   words hold a paint value, so the lowest word that no longer holds it is the deepest
-   the stack went. The platform's reset code calls mipnn_fw_paint_stack() once, after
-   .data and .bss are set up.
+/* What the 32-bit bare-metal targets (Cortex-M, RV32) share: the C start-up
+   (mipnn_fw_reset: .data copy, .bss zeroing, a check of both, stack painting, main) and
+   the stack measurement. The platform file provides the entry (vector table or entry
+   point) that jumps to mipnn_fw_reset, the fault handlers and the semihosting trap.
+   The stack grows down from _estack to _sstack (linker script); free words hold a paint
+   value, so the lowest word that no longer holds it is the deepest the stack went.
 
    Build with -ffreestanding -fno-tree-loop-distribute-patterns -nostdlib (the paint
    loops must not become memset calls). */
@@ -10,9 +11,10 @@
 
 #include "mipnn_fw_platform.h"
 
+#define EXIT_BAD_STARTUP 126
 #define EXIT_STACK_OVERFLOW 125
 #define STACK_PAINT 0x5AC4C0DEu
-#define PAINT_MARGIN_WORDS 16u /* left unpainted below the painting frame (64 bytes) */
+#define PAINT_MARGIN_WORDS 16u /* left unpainted below the start-up frame (64 bytes) */
 
 #if defined(__arm__)
 #define MIPNN_FW_READ_SP(v) __asm__ volatile("mov %0, sp" : "=r"(v))
@@ -23,9 +25,14 @@
 #endif
 
 /* From the linker script (platform/cortex-m.ld, platform/riscv32.ld). */
-extern uint32_t _sstack[], _estack[];
+extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[], _sstack[], _estack[];
 
-void mipnn_fw_paint_stack(void);
+int main(void);
+void mipnn_fw_reset(void) MIPNN_FW_NORETURN;
+
+/* Checked after start-up: a broken .data copy or .bss zeroing fails loudly. */
+static volatile uint32_t startup_data_check = 0x4D49504Eu;
+static volatile uint32_t startup_bss_check;
 
 static uint32_t run_peak; /* peak stack bytes seen before the last repaint */
 
@@ -54,15 +61,27 @@ static void note_peak(void)
     }
 }
 
-/* Paint the free stack below the caller's frame, keeping a margin of 64 bytes. */
-void mipnn_fw_paint_stack(void)
+/* The C start-up, entered with the stack pointer at _estack. */
+void mipnn_fw_reset(void)
 {
+    uint32_t *src = _sidata;
+    uint32_t *dst = _sdata;
     uintptr_t sp;
-    uint32_t *p;
-    MIPNN_FW_READ_SP(sp);
-    for (p = _sstack; (uintptr_t)(p + PAINT_MARGIN_WORDS) < sp; ++p) {
-        *p = STACK_PAINT;
+    while (dst < _edata) {
+        *dst++ = *src++;
     }
+    for (dst = _sbss; dst < _ebss; ++dst) {
+        *dst = 0u;
+    }
+    if (startup_data_check != 0x4D49504Eu || startup_bss_check != 0u) {
+        mipnn_fw_exit(EXIT_BAD_STARTUP);
+    }
+    /* Paint the free stack below this frame, keeping a margin of 64 bytes. */
+    MIPNN_FW_READ_SP(sp);
+    for (dst = _sstack; (uintptr_t)(dst + PAINT_MARGIN_WORDS) < sp; ++dst) {
+        *dst = STACK_PAINT;
+    }
+    mipnn_fw_exit(main());
 }
 
 /* Repaint the free stack below this frame, call fn, and see how deep it went. Nothing is

@@ -276,11 +276,18 @@ def train(
         click.echo(f"wrote {plot}")
     s = result.solve
     click.echo(
-        f"solver: {s.solver}, status {s.status}, objective {s.objective:g}, "
+        f"solver: {s.solver}, status {s.status}, best objective {s.objective:g}, "
         f"gap {'-' if s.gap is None else f'{100 * s.gap:.1f}%'}, {s.time:.1f} s "
         f"(model built in {result.build_time:.3f} s)"
     )
-    neurons = result.model.training.get("neurons")
+    info = result.model.training
+    rule = info.get("selected")
+    if rule and rule != "objective":
+        what = {"val": "the best validation accuracy",
+                "train+val": "the most correct training and validation examples"}[rule]
+        click.echo(f"kept: the network with {what} (--select {rule}), objective "
+                   f"{info['objective_value']:g}")
+    neurons = info.get("neurons")
     if neurons and sum(neurons["removed"]):
         click.echo(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "
                    "(removed neurons that cannot change any output)")

@@ -416,6 +416,9 @@ def test_select_train_val_keeps_the_network_with_the_most_correct_labelled_examp
     assert kept == max(correct(c.train_accuracy, c.val_accuracy or 0.0) for c in mip.candidates)
     info = mip.model.training["best_by_train_val"]
     assert correct(info["train"], info["val"]) == kept
+    # the model file's objective is the kept network's; the solver's best is kept beside it
+    assert mip.model.training["objective_value"] == info["objective"]
+    assert mip.model.training["best_objective"] <= info["objective"]
 
 
 def test_select_candidate_rules_and_ties():

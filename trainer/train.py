@@ -424,6 +424,7 @@ def train(
     except ValueError as exc:
         raise SolverError(f"{result.solver} returned an unusable solution: {exc}") from None
     selected = "objective"
+    kept_objective = result.objective
     by_rule: dict[str, dict[str, Any] | None] = {}
     for rule in SELECT_RULES[1:]:
         chosen = select_candidate(pool, rule, len(y), len(dataset.y_val))
@@ -436,6 +437,7 @@ def train(
             vsol = start_from_network(problem, chosen.network)
             if is_feasible(problem, vsol):
                 result.solution, net, selected = vsol, chosen.network, rule
+                kept_objective = objective_value(problem, vsol)
     model = _make_model(spec, net, name, dataset.classes, dataset.features)
     simplified = None
     if config.simplify and config.hidden:
@@ -458,7 +460,8 @@ def train(
         "objective": config.objective,
         "solver": result.solver,
         "status": result.status,
-        "objective_value": result.objective,
+        "objective_value": kept_objective,  # of the network kept (see "selected")
+        "best_objective": result.objective,  # the best the solver found
         "bound": result.bound,
         "gap": result.gap,
         "time": round(time.perf_counter() - t_start, 3),

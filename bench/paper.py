@@ -12,9 +12,10 @@ and skipped when found there, so the grid (tens of hours) can be resumed across 
 A run's seed sets both the data split (the stratified draw of N training examples) and the
 solvers' seeds. The training configuration is trainer.train.TrainConfig's defaults (warm
 start from the gradient baseline with output-layer polish, HiGHS then large-neighbourhood
-search) plus symmetry breaking (the default when these runs started);
-each run records the test accuracy of the final network (best objective) and of the
-incumbent with the best validation accuracy.
+search) plus the fields of CONFIGS, OBJECTIVE_CONFIGS and DATASET_CONFIGS for the data
+set's version (VERSIONS; run_config). Each run records the test accuracy of the network
+kept, of the networks --select val and --select train+val would keep, and (version 5 on)
+the accuracies of every candidate network of the run.
 """
 
 from __future__ import annotations

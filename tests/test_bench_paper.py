@@ -62,6 +62,8 @@ def test_report_current_versions_old_tables_and_checks_against_gd(paper):
     assert "meets the goal 81.4 %" in text
     assert "2 of 3 measured cells at or above; below: heart N=200 P=1 min_hinge 78.0 % < 80.0 %" \
         in text
+    # 5 of the grid's 84 cells complete; 63 cells of MIP runs (5 seeds) less the 3 measured
+    assert "5 of 84 cells complete; 300 MIP runs left, at most 25.0 core-hours" in text
 
 
 def test_write_section_replaces_only_its_own_section(paper, tmp_path):

@@ -249,18 +249,13 @@ def train(
     trajectory: list[IncumbentReport] = []
     pool: list[Candidate] = []  # every network of the run, for --select
 
-    def consider(net: list[tuple[np.ndarray, np.ndarray]], tr: float, va: float | None,
-                 value: float | None, t: float) -> None:
-        pool.append(Candidate(net, value, t, tr, va))
-
     def report_network(net: list[tuple[np.ndarray, np.ndarray]], value: float | None,
                        bound: float | None = None) -> None:
+        tr = acc(net, X, y)
         va = acc(net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None
-        r = IncumbentReport(time.perf_counter() - t_start, value, bound, None,
-                            acc(net, X, y), va, True)
+        r = IncumbentReport(time.perf_counter() - t_start, value, bound, None, tr, va, True)
         trajectory.append(r)
-        assert r.train_accuracy is not None
-        consider(net, r.train_accuracy, va, value, r.time)
+        pool.append(Candidate(net, value, r.time, tr, va))
         if on_progress is not None:
             on_progress(r)
 
@@ -329,9 +324,10 @@ def train(
     for kind, v in candidates:
         if kind not in ("zero", start_kind):
             cand_net = network_from_solution(problem, v)
-            consider(cand_net, acc(cand_net, X, y),
-                     acc(cand_net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None,
-                     objective_value(problem, v), time.perf_counter() - t_start)
+            pool.append(Candidate(
+                cand_net, objective_value(problem, v), time.perf_counter() - t_start,
+                acc(cand_net, X, y),
+                acc(cand_net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None))
     if start is not None:
         report_network(network_from_solution(problem, start), objective_value(problem, start))
 
@@ -345,7 +341,7 @@ def train(
             if net is not None:
                 tr = acc(net, X, y)
                 va = acc(net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None
-                consider(net, tr, va, p.objective, p.time + offset[0])
+                pool.append(Candidate(net, p.objective, p.time + offset[0], tr, va))
         report = IncumbentReport(p.time + offset[0], p.objective, p.bound, p.gap, tr, va,
                                  p.new_incumbent)
         if p.new_incumbent:

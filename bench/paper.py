@@ -141,7 +141,7 @@ def one_run(dataset: str, n: int, bound: int, objective: str, seed: int, time_li
             data_dir: str) -> dict[str, Any]:
     """Train once and return the record (runs in a worker process, one thread)."""
     from trainer.data import load_dataset
-    from trainer.model import Layer, Model, accuracy
+    from trainer.model import accuracy, network_model
     from trainer.train import TrainConfig, train
 
     ds = load_dataset(dataset, data_dir=Path(data_dir), train_size=n, seed=seed)
@@ -155,16 +155,11 @@ def one_run(dataset: str, n: int, bound: int, objective: str, seed: int, time_li
     by_val = info.get("best_by_val") or {}
     by_tv = info.get("best_by_train_val") or {}
 
-    def test_acc(net: list[tuple[np.ndarray, np.ndarray]]) -> float:
-        layers = [Layer(weights=W, bias=b, activation="sign" if i < len(net) - 1 else "linear")
-                  for i, (W, b) in enumerate(net)]
-        return accuracy(Model(name="m", classes=list(ds.classes), input_size=ds.X_test.shape[1],
-                              levels=ds.levels, layers=layers), ds.X_test, ds.y_test)
-
     # every network of the run (starts and incumbents): the selection rules compared on it
     candidates = [[round(c.time, 2), c.objective, round(c.train_accuracy, 4),
                    None if c.val_accuracy is None else round(c.val_accuracy, 4),
-                   round(test_acc(c.network), 4)] for c in r.candidates]
+                   round(accuracy(network_model(c.network, ds.classes, ds.levels),
+                                  ds.X_test, ds.y_test), 4)] for c in r.candidates]
     return {
         "key": run_key(dataset, n, bound, objective, seed, time_limit),
         "dataset": dataset, "n": n, "bound": bound, "objective": objective, "seed": seed,

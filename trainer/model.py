@@ -305,6 +305,20 @@ def _check_features(features: Any, size: int, fail: Any) -> None:
             raise fail(f"{where}.kind", f"expected 'numeric' or 'onehot', found {kind!r}")
 
 
+def network_model(
+    net: list[tuple[np.ndarray, np.ndarray]], classes: list[str], levels: int,
+    name: str = "model", features: list[dict[str, Any]] | None = None,
+) -> Model:
+    """The model of a network given as ``[(W, b), ...]``, first layer first: ``sign``
+    hidden layers and a linear output layer."""
+    layers = [
+        Layer(weights=W, bias=b, activation="sign" if li < len(net) - 1 else "linear")
+        for li, (W, b) in enumerate(net)
+    ]
+    return Model(name=name, classes=list(classes), input_size=int(net[0][0].shape[1]),
+                 levels=levels, layers=layers, features=features)
+
+
 def forward(model: Model, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exact integer reference: ``(scores, classes)`` for a batch of inputs.
 

@@ -27,7 +27,7 @@ from trainer.formulation import (
     zero_start,
 )
 from trainer.highs import Progress, SolveResult, solve_highs
-from trainer.model import Layer, Model, accuracy, forward
+from trainer.model import Model, accuracy, forward, network_model
 from trainer.prune import simplify
 
 TRAIN_OBJECTIVES = (*OBJECTIVES, "gd")
@@ -185,14 +185,8 @@ def _make_model(
     spec: NetworkSpec, net: list[tuple[np.ndarray, np.ndarray]], name: str,
     classes: list[str], features: list[dict[str, Any]] | None,
 ) -> Model:
-    layers = [
-        Layer(weights=W, bias=b, activation="sign" if li < len(net) - 1 else "linear")
-        for li, (W, b) in enumerate(net)
-    ]
-    return Model(
-        name=name, classes=list(classes), input_size=spec.n_inputs, levels=spec.levels,
-        layers=layers, features=features,
-    )
+    assert int(net[0][0].shape[1]) == spec.n_inputs
+    return network_model(net, classes, spec.levels, name, features)
 
 
 def _solver_fn(config: TrainConfig) -> Callable[..., SolveResult]:

@@ -435,3 +435,17 @@ def test_select_candidate_rules_and_ties():
     assert select_candidate([], "train+val", 10, 10) is None
     with pytest.raises(ValueError):
         select_candidate([a], "objective", 10, 10)
+
+
+def test_search_stops_at_the_proven_bound(shared_data):
+    # Heart, 40 examples, sat_margin with margin 2: HiGHS's share of the time (10 %) ends
+    # above 0 unsatisfied pairs with a bound of 0; the neighbourhood search then reaches 0
+    # and must stop there (optimal, equal to the bound) instead of moving sideways until
+    # the time limit
+    from trainer.data import load_dataset
+
+    ds = load_dataset("heart", data_dir=shared_data, train_size=40, seed=1)
+    res = train(ds, TrainConfig(objective="sat_margin", margin=2, time_limit=120, seed=1))
+    assert res.solve.objective == 0.0
+    assert res.solve.status == "optimal"
+    assert res.model.training["time"] < 60

@@ -368,18 +368,29 @@ def train(
         def improved(net: list[tuple[np.ndarray, np.ndarray]], value: float) -> None:
             report_network(canonical(net), value)
 
+        # stop at the full MIP's proven bound: nothing can be better (at small N the search
+        # reaches it early, e.g. every training pair satisfied, and would only move sideways)
+        bound = result.bound if result.bound is not None and np.isfinite(result.bound) else None
+        target = max((t for t in (config.target_objective, bound) if t is not None),
+                     default=None)
         net, value, lns_stats = lns(
             spec, X, y, network_from_solution(problem, best), deadline=deadline, solve=solve,
             config=LnsConfig(sub_time=config.lns_sub_time, seed=config.seed,
                              threads=config.threads),
-            on_improve=improved, target=config.target_objective,
+            on_improve=improved, target=target,
         )
         final = start_from_network(problem, canonical(net))
         if objective_value(problem, final) <= objective_value(problem, best) + 1e-9:
             best = final
+        value = objective_value(problem, best)
+        status = "time_limit"
+        if bound is not None and value <= bound + 1e-9:
+            status = "optimal"  # equal to a proven lower bound
+        elif config.target_objective is not None and value <= config.target_objective + 1e-9:
+            status = "target"
         result = SolveResult(
-            solver=result.solver + " + lns", status="time_limit", solution=best,
-            objective=objective_value(problem, best), bound=result.bound, gap=None,
+            solver=result.solver + " + lns", status=status, solution=best,
+            objective=value, bound=result.bound, gap=0.0 if status == "optimal" else None,
             time=time.perf_counter() - t_start - offset[0],
             incumbents=result.incumbents, setup_time=result.setup_time,
         )

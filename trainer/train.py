@@ -373,7 +373,7 @@ def train(
         bound = result.bound if result.bound is not None and np.isfinite(result.bound) else None
         target = max((t for t in (config.target_objective, bound) if t is not None),
                      default=None)
-        net, value, lns_stats = lns(
+        net, _, lns_stats = lns(
             spec, X, y, network_from_solution(problem, best), deadline=deadline, solve=solve,
             config=LnsConfig(sub_time=config.lns_sub_time, seed=config.seed,
                              threads=config.threads),

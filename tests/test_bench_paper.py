@@ -40,6 +40,21 @@ def test_run_keys_carry_each_data_sets_version(paper):
     assert cfg["select"] == paper.DATASET_CONFIGS[paper.VERSIONS["heart"]]["heart"]["select"]
 
 
+def test_heart_weight_penalty_only_breaks_ties(paper, shared_data):
+    """Heart's MIP objectives carry a weight penalty so small that all of the network's
+    weights at full magnitude cost less than one unsatisfied pair or misclassified example;
+    the gradient baseline has none (it is the paper's baseline)."""
+    from trainer.data import load_dataset
+
+    ds = load_dataset("heart", data_dir=shared_data, train_size=40, seed=0)
+    n_weights = ds.X_train.shape[1] * paper.HIDDEN + paper.HIDDEN * len(ds.classes)
+    for objective in ("sat_margin", "min_hinge", "max_correct"):
+        cfg = paper.run_config("heart", objective)
+        assert 0 < cfg.get("weight_penalty", 0) * n_weights < 1, objective
+    assert "weight_penalty" not in paper.run_config("heart", "gd")
+    assert "weight_penalty" not in paper.run_config("adult", "sat_margin")
+
+
 def test_report_current_versions_old_tables_and_checks_against_gd(paper):
     cache = {}
     old = paper.VERSIONS["heart"] - 1

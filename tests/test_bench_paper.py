@@ -88,3 +88,16 @@ def test_write_section_replaces_only_its_own_section(paper, tmp_path):
     text = path.read_text()
     assert "new" in text and "old" not in text
     assert text.index("## A") < text.index(paper.SECTION) < text.index("## B")
+
+
+def test_mnist_runs_the_papers_cell_only(paper, tmp_path, capsys):
+    """`--dataset mnist` plans the paper's MNIST cell (N=100) whatever --n says."""
+    args = ["--dataset", "mnist", "--n", "40", "200", "--bound", "1", "--objective",
+            "min_hinge", "gd", "--seeds", "0-1", "--cache", str(tmp_path / "c.jsonl"),
+            "--results", str(tmp_path / "R.md"), "--dry-run"]
+    assert paper.main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("4 runs to do")
+    assert sorted(out[1:]) == ["mnist 100 1 gd 0", "mnist 100 1 gd 1",
+                               "mnist 100 1 min_hinge 0", "mnist 100 1 min_hinge 1"]
+    assert paper.PAPER[("mnist", 100, 1, "min_hinge")] == "50.7"

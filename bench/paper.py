@@ -307,6 +307,18 @@ def _mean(recs: list[dict[str, Any]]) -> float:
     return float(100 * np.mean([r["test"] for r in recs]))
 
 
+def _paired(recs: list[dict[str, Any]], base: list[dict[str, Any]]) -> str:
+    """The mean test-accuracy difference to a baseline over the seeds both have, with its
+    standard error (the seeds share their data split, so the pairing removes the split's
+    share of the noise); '' with fewer than 2 common seeds."""
+    b = {r["seed"]: r["test"] for r in base}
+    d = 100 * np.array([r["test"] - b[r["seed"]] for r in recs if r["seed"] in b])
+    if d.size < 2:
+        return ""
+    return (f" (paired over {d.size} seeds: {d.mean():+.1f} +/- {d.std(ddof=1) / np.sqrt(d.size):.1f}"
+            " points, mean +/- standard error)")
+
+
 def _done_when(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]:
     """The issue's acceptance figures, from the 300 s runs (partial cells say so)."""
     out = ["### Done-when check (issue 3; 300 s)", ""]
@@ -324,14 +336,18 @@ def _done_when(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]
         for o, recs in sorted(mip.items()):
             mean = _mean(recs)
             part = "" if len(recs) >= 5 else f" (partial: {len(recs)} of 5 seeds)"
-            vs_gd = "-" if gd_mean is None else (
-                f"{'>=' if mean >= gd_mean else '<'} gradient baseline {gd_mean:.1f} %")
+            vs_gd = "-" if gd is None or gd_mean is None else (
+                f"{'>=' if mean >= gd_mean else '<'} gradient baseline {gd_mean:.1f} %"
+                + _paired(recs, gd))
             if start_mean is not None:
                 vs_gd += (f"; {'>=' if mean >= start_mean else '<'} its start (best of 8 "
                           f"gradient runs) {start_mean:.1f} %")
             ok = "meets" if mean >= goal else "misses"
             kept = run_config(dataset, o).get("select", "objective")
-            out.append(f"- {dataset} N=200 P=1 {o}: mean test {mean:.1f} % (model: --select "
+            tests = 100 * np.array([r["test"] for r in recs])
+            se = (f" +/- {tests.std(ddof=1) / np.sqrt(tests.size):.1f} (standard error)"
+                  if tests.size > 1 else "")
+            out.append(f"- {dataset} N=200 P=1 {o}: mean test {mean:.1f}{se} % (model: --select "
                        f"{kept}){part}; {ok} the goal {goal} % for the best objective; "
                        f"{vs_gd}.")
         missing = [o for o in ("sat_margin", "min_hinge", "max_correct") if o not in mip]

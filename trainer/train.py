@@ -243,13 +243,19 @@ def train(
     trajectory: list[IncumbentReport] = []
     pool: list[Candidate] = []  # every network of the run, for --select
 
+    def candidate(net: list[tuple[np.ndarray, np.ndarray]], value: float | None,
+                  t: float) -> Candidate:
+        """A network of the run, with its training and validation accuracy, into the pool."""
+        c = Candidate(net, value, t, acc(net, X, y),
+                      acc(net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None)
+        pool.append(c)
+        return c
+
     def report_network(net: list[tuple[np.ndarray, np.ndarray]], value: float | None,
                        bound: float | None = None) -> None:
-        tr = acc(net, X, y)
-        va = acc(net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None
-        r = IncumbentReport(time.perf_counter() - t_start, value, bound, None, tr, va, True)
+        c = candidate(net, value, time.perf_counter() - t_start)
+        r = IncumbentReport(c.time, value, bound, None, c.train_accuracy, c.val_accuracy, True)
         trajectory.append(r)
-        pool.append(Candidate(net, value, r.time, tr, va))
         if on_progress is not None:
             on_progress(r)
 
@@ -317,11 +323,8 @@ def train(
     # ends below the gradient network on the validation set (training and validation sets).
     for kind, v in candidates:
         if kind not in ("zero", start_kind):
-            cand_net = network_from_solution(problem, v)
-            pool.append(Candidate(
-                cand_net, objective_value(problem, v), time.perf_counter() - t_start,
-                acc(cand_net, X, y),
-                acc(cand_net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None))
+            candidate(network_from_solution(problem, v), objective_value(problem, v),
+                      time.perf_counter() - t_start)
     if start is not None:
         report_network(network_from_solution(problem, start), objective_value(problem, start))
 
@@ -333,9 +336,8 @@ def train(
             except ValueError:
                 net = None
             if net is not None:
-                tr = acc(net, X, y)
-                va = acc(net, dataset.X_val, dataset.y_val) if len(dataset.y_val) else None
-                pool.append(Candidate(net, p.objective, p.time + offset[0], tr, va))
+                c = candidate(net, p.objective, p.time + offset[0])
+                tr, va = c.train_accuracy, c.val_accuracy
         report = IncumbentReport(p.time + offset[0], p.objective, p.bound, p.gap, tr, va,
                                  p.new_incumbent)
         if p.new_incumbent:

@@ -105,3 +105,23 @@ def test_mnist_runs_the_papers_cell_only(paper, tmp_path, capsys):
     assert sorted(out[1:]) == ["mnist 100 1 gd 0", "mnist 100 1 gd 1",
                                "mnist 100 1 min_hinge 0", "mnist 100 1 min_hinge 1"]
     assert paper.PAPER[("mnist", 100, 1, "min_hinge")] == "50.7"
+
+
+def test_output_into_a_closed_pipe_is_quiet(tmp_path):
+    """`bench/paper.py --dry-run | head`: no BrokenPipeError traceback once the reader
+    has gone; the exit status is 1, as Python's own recipe for EPIPE has it."""
+    import os
+    import subprocess
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "bench" / "paper.py"), "--dry-run",
+             "--cache", str(tmp_path / "c.jsonl"), "--results", str(tmp_path / "R.md")],
+            stdout=write_end, stderr=subprocess.PIPE, cwd=REPO, timeout=60)
+    finally:
+        os.close(write_end)
+    err = proc.stderr.decode()
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 1

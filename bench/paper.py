@@ -298,10 +298,13 @@ def _grid_left(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]
     done = {k[1:]: len(v) for k, v in groups.items() if k[0] == 300}
     full = sum(1 for c in cells if done.get(c, 0) >= len(SEEDS))
     mip_runs = sum(max(0, len(SEEDS) - done.get(c, 0)) for c in cells if c[3] != "gd")
-    return [f"The issue's grid (Heart N <= 200, Adult N in {list(NS)}, P in {list(BOUNDS)}, "
-            f"3 MIP objectives and gd, {len(SEEDS)} seeds, 300 s): {full} of {len(cells)} "
-            f"cells complete; {mip_runs} MIP runs left, at most {mip_runs * 300 / 3600:.1f} "
-            "core-hours (a run stops early when HiGHS proves it optimal).", ""]
+    grid = (f"The issue's grid (Heart N <= 200, Adult N in {list(NS)}, P in {list(BOUNDS)}, "
+            f"3 MIP objectives and gd, {len(SEEDS)} seeds, 300 s)")
+    if full == len(cells):
+        return [f"{grid}: all {len(cells)} cells complete.", ""]
+    return [f"{grid}: {full} of {len(cells)} cells complete; {mip_runs} MIP run{'' if mip_runs == 1 else 's'} left, at most "
+            f"{mip_runs * 300 / 3600:.1f} core-hours (a run stops early when HiGHS proves it "
+            "optimal).", ""]
 
 
 def _mean(recs: list[dict[str, Any]]) -> float:

@@ -125,3 +125,14 @@ def test_output_into_a_closed_pipe_is_quiet(tmp_path):
     err = proc.stderr.decode()
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
     assert proc.returncode == 1
+
+
+def test_grid_left_says_complete_when_every_cell_has_its_seeds(paper):
+    cells = [(d, n, p, o) for d in paper.DATASETS for n in paper.NS
+             if not (d == "heart" and n > 200) for p in paper.BOUNDS
+             for o in ("sat_margin", "min_hinge", "max_correct", "gd")]
+    groups = {(300.0, *c): [{}] * len(paper.SEEDS) for c in cells}
+    assert paper._grid_left(groups)[0].endswith(f": all {len(cells)} cells complete.")
+    groups[(300.0, "heart", 40, 15, "min_hinge")] = [{}] * (len(paper.SEEDS) - 1)
+    text = paper._grid_left(groups)[0]
+    assert f"{len(cells) - 1} of {len(cells)} cells complete; 1 MIP run left" in text

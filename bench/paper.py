@@ -302,7 +302,8 @@ def _grid_left(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]
             f"3 MIP objectives and gd, {len(SEEDS)} seeds, 300 s)")
     if full == len(cells):
         return [f"{grid}: all {len(cells)} cells complete.", ""]
-    return [f"{grid}: {full} of {len(cells)} cells complete; {mip_runs} MIP run{'' if mip_runs == 1 else 's'} left, at most "
+    runs = "1 MIP run" if mip_runs == 1 else f"{mip_runs} MIP runs"
+    return [f"{grid}: {full} of {len(cells)} cells complete; {runs} left, at most "
             f"{mip_runs * 300 / 3600:.1f} core-hours (a run stops early when HiGHS proves it "
             "optimal).", ""]
 

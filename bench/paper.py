@@ -291,10 +291,15 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def grid_cells() -> list[tuple[str, int, int, str]]:
+    """The issue's grid: (data set, N, P, objective); Heart has at most 200 training examples."""
+    return [(d, n, p, o) for d in DATASETS for n in NS if not (d == "heart" and n > 200)
+            for p in BOUNDS for o in ("sat_margin", "min_hinge", "max_correct", "gd")]
+
+
 def _grid_left(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]:
     """How much of the issue's grid (300 s, 5 seeds) has no run yet, and what it costs."""
-    cells = [(d, n, p, o) for d in DATASETS for n in NS if not (d == "heart" and n > 200)
-             for p in BOUNDS for o in ("sat_margin", "min_hinge", "max_correct", "gd")]
+    cells = grid_cells()
     done = {k[1:]: len(v) for k, v in groups.items() if k[0] == 300}
     full = sum(1 for c in cells if done.get(c, 0) >= len(SEEDS))
     mip_runs = sum(max(0, len(SEEDS) - done.get(c, 0)) for c in cells if c[3] != "gd")

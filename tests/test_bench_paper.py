@@ -128,9 +128,8 @@ def test_output_into_a_closed_pipe_is_quiet(tmp_path):
 
 
 def test_grid_left_says_complete_when_every_cell_has_its_seeds(paper):
-    cells = [(d, n, p, o) for d in paper.DATASETS for n in paper.NS
-             if not (d == "heart" and n > 200) for p in paper.BOUNDS
-             for o in ("sat_margin", "min_hinge", "max_correct", "gd")]
+    cells = paper.grid_cells()
+    assert len(cells) == 84  # the grid: Heart 3 N x 3 P x 4, Adult 4 N x 3 P x 4
     groups = {(300.0, *c): [{}] * len(paper.SEEDS) for c in cells}
     assert paper._grid_left(groups)[0].endswith(f": all {len(cells)} cells complete.")
     groups[(300.0, "heart", 40, 15, "min_hinge")] = [{}] * (len(paper.SEEDS) - 1)

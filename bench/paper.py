@@ -44,6 +44,7 @@ DATASETS = ("heart", "adult")  # the issue's grid
 EXTRA_DATASETS = ("mnist",)
 MNIST_N = 100
 NS = (40, 120, 200, 280)
+HEART_MAX_N = 200  # the paper's Heart runs stop at 200 training examples
 BOUNDS = (1, 3, 15)
 OBJECTIVES = ("sat_margin", "min_hinge", "max_correct", "gd", "gd_best8")
 SEEDS = (0, 1, 2, 3, 4)
@@ -292,9 +293,9 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
 
 
 def grid_cells() -> list[tuple[str, int, int, str]]:
-    """The issue's grid: (data set, N, P, objective); Heart has at most 200 training examples."""
-    return [(d, n, p, o) for d in DATASETS for n in NS if not (d == "heart" and n > 200)
-            for p in BOUNDS for o in ("sat_margin", "min_hinge", "max_correct", "gd")]
+    """The issue's grid: (data set, N, P, objective), without `gd_best8` (Adult's start)."""
+    return [(d, n, p, o) for d in DATASETS for n in NS if not (d == "heart" and n > HEART_MAX_N)
+            for p in BOUNDS for o in OBJECTIVES if o != "gd_best8"]
 
 
 def _grid_left(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]:
@@ -303,7 +304,7 @@ def _grid_left(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]
     done = {k[1:]: len(v) for k, v in groups.items() if k[0] == 300}
     full = sum(1 for c in cells if done.get(c, 0) >= len(SEEDS))
     mip_runs = sum(max(0, len(SEEDS) - done.get(c, 0)) for c in cells if c[3] != "gd")
-    grid = (f"The issue's grid (Heart N <= 200, Adult N in {list(NS)}, P in {list(BOUNDS)}, "
+    grid = (f"The issue's grid (Heart N <= {HEART_MAX_N}, Adult N in {list(NS)}, P in {list(BOUNDS)}, "
             f"3 MIP objectives and gd, {len(SEEDS)} seeds, 300 s)")
     if full == len(cells):
         return [f"{grid}: all {len(cells)} cells complete.", ""]
@@ -439,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only:
         for dataset in args.dataset:
             for n in [MNIST_N] if dataset == "mnist" else args.n:
-                if dataset == "heart" and n > 200:
+                if dataset == "heart" and n > HEART_MAX_N:
                     continue
                 for bound in args.bound:
                     for objective in args.objective:

@@ -37,6 +37,20 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def load_bench_script(file: str, module_name: str):
+    """Import a script of bench/ (not a package) as a module, for its tests."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "bench" / file
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def make_model(
     shape: list[int],
     levels: int = 255,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,12 +12,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def fb():
-    spec = importlib.util.spec_from_file_location("bench_float", REPO / "bench" / "float_baseline.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_float"] = module
-    spec.loader.exec_module(module)
-    return module
+    from conftest import load_bench_script
+
+    return load_bench_script("float_baseline.py", "bench_float")
 
 
 def test_seed_groups(fb):

@@ -3,7 +3,6 @@ its done-when lines (no training here; the runs are synthetic records)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -14,12 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def paper():
-    spec = importlib.util.spec_from_file_location("bench_paper", REPO / "bench" / "paper.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_paper"] = module
-    spec.loader.exec_module(module)
-    return module
+    from conftest import load_bench_script
+
+    return load_bench_script("paper.py", "bench_paper")
 
 
 def _rec(paper, dataset, n, bound, objective, seed, test, version=None, **extra):

@@ -63,7 +63,7 @@ def models(seed: int) -> dict[str, Any]:
     }
 
 
-def test_accuracies(dataset: str, n: int, seed: int, data_dir: Path,
+def split_accuracies(dataset: str, n: int, seed: int, data_dir: Path,
                     with_gd: bool = True) -> dict[str, float]:
     """Each model's test accuracy (a fraction) on the benchmark's split for one seed."""
     from trainer.data import load_dataset
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[int, dict[str, float]]] = {}
     try:
         for g, seeds in groups.items():
-            results[g] = {s: test_accuracies(args.dataset, args.n, s, Path(args.data_dir),
+            results[g] = {s: split_accuracies(args.dataset, args.n, s, Path(args.data_dir),
                                               not args.no_gd) for s in seeds}
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -44,6 +44,6 @@ def test_table_means_per_group(fb):
 
 def test_float_models_fit_the_benchmark_split(fb):
     # breast_cancer needs no files; a standardised logistic regression separates it well
-    acc = fb.test_accuracies("breast_cancer", 100, 0, REPO, with_gd=False)
+    acc = fb.split_accuracies("breast_cancer", 100, 0, REPO, with_gd=False)
     assert set(acc) == set(fb.models(0))
     assert acc["logistic regression (C=1)"] > 0.9

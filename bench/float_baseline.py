@@ -23,26 +23,8 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def parse_seed_group(text: str) -> list[int]:
-    """``"3"`` -> [3], ``"0-4"`` -> [0, 1, 2, 3, 4], ``"1,5,7"`` -> [1, 5, 7]."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        lo, sep, hi = part.partition("-")
-        try:
-            if sep:
-                a, b = int(lo), int(hi)
-                if b < a:
-                    raise ValueError
-                seeds.extend(range(a, b + 1))
-            else:
-                seeds.append(int(part))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"seed group {text!r}: expected seeds such as 3, 0-4 or 1,5,7") from None
-    return seeds
+sys.path.insert(0, str(REPO / "bench"))
+from paper import parse_seed_group  # noqa: E402  (one parser of seed lists)
 
 
 def models(seed: int) -> dict[str, Any]:

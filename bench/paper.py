@@ -400,15 +400,24 @@ def write_section(text: str, path: Path = RESULTS) -> None:
     path.write_text(new)
 
 
-def _ints(text: str) -> list[int]:
-    out: list[int] = []
+def parse_seed_group(text: str) -> list[int]:
+    """``"3"`` -> [3], ``"0-4"`` -> [0, 1, 2, 3, 4], ``"1,5,7"`` -> [1, 5, 7]."""
+    seeds: list[int] = []
     for part in text.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out += list(range(int(a), int(b) + 1))
-        elif part.strip():
-            out.append(int(part))
-    return out
+        part = part.strip()
+        lo, sep, hi = part.partition("-")
+        try:
+            if sep:
+                a, b = int(lo), int(hi)
+                if b < a:
+                    raise ValueError
+                seeds.extend(range(a, b + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"seed group {text!r}: expected seeds such as 3, 0-4 or 1,5,7") from None
+    return seeds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -434,7 +443,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.n, args.bound, args.seeds, args.time_limit = [40, 200], [1], "0", 30.0
-    seeds = _ints(args.seeds)
+    try:
+        seeds = parse_seed_group(args.seeds)
+    except argparse.ArgumentTypeError as exc:
+        ap.error(str(exc))
     cache = load_cache(args.cache)
     todo = []
     if not args.report_only:

@@ -77,3 +77,36 @@ def test_a_pruned_model_is_smaller_and_bit_exact_in_firmware(tmp_path):
     path = save_model(res.model, tmp_path / "pruned.json")
     report = run_firmware(path, "host", golden_vectors(res.model, X), workdir=tmp_path)
     assert report.ok
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_silencing_dead_neurons_is_exact_and_lowers_a_pruned_start(seed):
+    from trainer.formulation import objective_value, start_from_network
+    from trainer.prune import silence_dead_neurons
+
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, (30, 5))
+    y = rng.integers(0, 2, 30)
+    m = _random_model(rng, [5, 6, 4, 2], p_zero=0.3)
+    m.layers[2].weights[0, [0, 2, 3]] = 1  # the others of the second hidden layer are live
+    m.layers[2].weights[:, 1] = 0  # neuron 1 of the second hidden layer is dead
+    m.layers[1].weights[:, 0] = 0  # and neuron 0 of the first
+    m.layers[1].weights[1, 3] = 2  # neuron 3 of the first feeds only the dead neuron
+    m.layers[1].weights[[0, 2, 3], 3] = 0
+    for lay in m.layers:  # within the problem's bounds, so both starts are feasible
+        lay.bias[:] = np.clip(lay.bias, -3, 3)
+    net = [(lay.weights, lay.bias) for lay in m.layers]
+    quiet = silence_dead_neurons(net)
+    assert [W.shape for W, _ in quiet] == [W.shape for W, _ in net]
+    silenced = Model("q", m.classes, 5, 15, [Layer(W, b, lay.activation)
+                                              for (W, b), lay in zip(quiet, m.layers, strict=True)])
+    assert np.array_equal(forward(m, X)[0], forward(silenced, X)[0])
+    assert not quiet[1][0][1].any() and quiet[1][1][1] == 0
+    assert not quiet[0][0][[0, 3]].any() and not quiet[0][1][[0, 3]].any()  # cascade
+    spec = NetworkSpec(5, (6, 4), 2, bound=3, levels=3, prune=1.0)
+    p = build_problem(spec, X, y)
+    v_raw, v_quiet = start_from_network(p, net), start_from_network(p, quiet)
+    assert is_feasible(p, v_raw) and is_feasible(p, v_quiet)
+    assert v_quiet[p.blocks["s0"].index()].sum() <= 4
+    assert v_quiet[p.blocks["s1"].index()][1] == 0
+    assert objective_value(p, v_quiet) <= objective_value(p, v_raw) - 3.0

@@ -58,3 +58,20 @@ def simplify(model: Model) -> tuple[Model, dict[str, Any]]:
         "removed": [b - a for b, a in zip(before, after, strict=True)],
     }
     return replace(model, layers=layers), report
+
+
+def silence_dead_neurons(
+    network: list[tuple[np.ndarray, np.ndarray]],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Zero the incoming weights and bias of every hidden neuron whose outgoing weights are
+    all zero (weights, biases per layer; the shapes stay). Exact: such a neuron cannot
+    change any output. With the neuron-count optimisation a neuron is charged ALPHA while
+    any of its parameters is non-zero, so a gradient network's dead neurons would make its
+    warm start pay for neurons that do nothing; silenced, they are switched off."""
+    net = [(np.array(W, dtype=np.int64), np.array(b, dtype=np.int64)) for W, b in network]
+    for li in reversed(range(len(net) - 1)):  # last first: silencing can kill earlier ones
+        W, b = net[li]
+        dead = ~net[li + 1][0].any(axis=0)
+        W[dead] = 0
+        b[dead] = 0
+    return net

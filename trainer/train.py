@@ -28,7 +28,7 @@ from trainer.formulation import (
 )
 from trainer.highs import Progress, SolveResult, solve_highs
 from trainer.model import Model, accuracy, forward, network_model
-from trainer.prune import simplify
+from trainer.prune import silence_dead_neurons, simplify
 
 TRAIN_OBJECTIVES = (*OBJECTIVES, "gd")
 SOLVERS = ("highspy", "highs", "gurobi", "cplex", "scip", "cbc")
@@ -287,6 +287,8 @@ def train(
         candidates.append(("zero", zero_start(problem)))
     if gd_result is not None:
         gd_net = gd_result.network
+        if config.prune is not None:  # dead neurons would be charged ALPHA in the start
+            gd_net = silence_dead_neurons(gd_net)
         candidates.append(("gd", start_from_network(problem, canonical(gd_net))))
         if config.polish_start and config.hidden:
             from trainer.lns import polish_output

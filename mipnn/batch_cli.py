@@ -76,6 +76,9 @@ def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
     _check_source(kw["dataset"], kw["csv_path"], kw["target_col"])
     dataset = kw["dataset"] or (None if kw["csv_path"] else "breast_cancer")
     hidden = _parse_hidden(kw["hidden"])
+    if kw.get("guard_folds"):
+        raise MipnnError("--guard-folds is not combined with batch training (--batch-size); "
+                         "batch training chooses its network on the validation set")
     if kw.get("prune") is not None:
         raise MipnnError("--prune is not combined with batch training; train without "
                          "--batch-size, or prune the batch-trained model's neurons later")

@@ -196,6 +196,11 @@ def _pct(value: float | None) -> str:
               metavar="R",
               help="run the gradient baseline (the MIP's start, or --objective gd) R times "
                    "from different initialisations; keep the best on the validation set")
+@click.option("--guard-folds", type=click.IntRange(min=0), default=0, show_default=True,
+              metavar="K",
+              help="MIP objectives: keep the MIP's network only if, over K folds of the "
+                   "training set, it classifies more held-out examples than its gradient "
+                   "start (K + 1 MIP runs share --time-limit; 0: off; docs/TRAINING.md)")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="model file to write (JSON)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress lines")
@@ -207,7 +212,8 @@ def train(
     solver: str, warm_start: bool, symmetry: bool, lns: bool, target_objective: float | None,
     select: str, highs_options: tuple[str, ...], plot: Path | None, levels: int,
     time_limit: float, seed: int, threads: int, prune: float | None, prune_mode: str,
-    simplify: bool, weight_penalty: float, gd_restarts: int, out: Path, quiet: bool,
+    simplify: bool, weight_penalty: float, gd_restarts: int, guard_folds: int, out: Path,
+    quiet: bool,
 ) -> None:
     """Train a network with the MIP solver (or the gradient baseline) and write the model
     file. Every new incumbent is shown as it is found."""
@@ -225,7 +231,7 @@ def train(
         prune_mode=prune_mode, simplify=simplify, solver=solver, warm_start=warm_start,
         symmetry=symmetry, lns=lns, target_objective=target_objective, select=select,
         highs_options=_parse_options(highs_options), weight_penalty=weight_penalty,
-        gd_restarts=gd_restarts,
+        gd_restarts=gd_restarts, guard_folds=guard_folds,
     )
     config.check()
     ds = load_dataset(dataset, csv=csv_path, target=target_col, data_dir=data_dir,
@@ -287,6 +293,14 @@ def train(
                 "train+val": "the most correct training and validation examples"}[rule]
         click.echo(f"kept: the network with {what} (--select {rule}), objective "
                    f"{info['objective_value']:g}")
+    guard = info.get("guard")
+    if guard:
+        kept = ("the MIP's network" if guard["kept"] == "mip"
+                else "the gradient start (the MIP's network did not classify more)")
+        click.echo(f"guard: {guard['folds']} folds, held-out examples classified: MIP "
+                   f"{guard['held_out_correct_mip']}, gradient start "
+                   f"{guard['held_out_correct_gd']} of {guard['held_out_examples']}; kept "
+                   f"{kept}")
     neurons = info.get("neurons")
     if neurons and sum(neurons["removed"]):
         click.echo(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "

@@ -202,3 +202,19 @@ def test_batch_options_need_batch_size(tmp_path):
                       "--batch-size")
     assert_user_error(run("train", "--batch-size", "100000", "--out", str(tmp_path / "m.json")),
                       "larger than")
+
+
+def test_guard_folds_on_the_command_line(tmp_path):
+    out = tmp_path / "g.json"
+    result = run("train", "--dataset", "breast_cancer", "--train-size", "30", "--hidden", "3",
+                 "--objective", "max_correct", "--guard-folds", "2", "--time-limit", "6",
+                 "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    assert "guard: 2 folds, held-out examples classified: MIP" in result.output
+    guard = json.loads(out.read_text())["training"]["guard"]
+    assert guard["held_out_examples"] == 30 and guard["kept"] in ("mip", "gd")
+    assert_user_error(run("train", "--dataset", "breast_cancer", "--guard-folds", "1",
+                          "--out", str(tmp_path / "x.json")), "--guard-folds must be 0")
+    assert_user_error(run("train", "--dataset", "breast_cancer", "--train-size", "30",
+                          "--guard-folds", "2", "--batch-size", "10",
+                          "--out", str(tmp_path / "y.json")), "not combined with batch")

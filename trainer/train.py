@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections.abc import Callable
@@ -110,6 +111,10 @@ class TrainConfig:
     # the model: the best objective, "val": the best validation accuracy, or "train+val":
     # the most correct training and validation examples together (for small validation sets)
     select: str = "objective"
+    # > 0: K-fold guard. Estimate on K folds of the training set whether this configuration
+    # classifies more held-out examples than its gradient start; keep the gradient network
+    # when it does not. The time limit is shared by the K fold runs and the final run.
+    guard_folds: int = 0
 
     def check(self) -> None:
         if self.objective not in TRAIN_OBJECTIVES:
@@ -132,6 +137,11 @@ class TrainConfig:
             raise MipnnError(f"hidden layer sizes must be positive, got {list(self.hidden)}")
         if self.margin < 1:
             raise MipnnError(f"--margin must be >= 1 (an exact strict margin), got {self.margin}")
+        if self.guard_folds == 1 or self.guard_folds < 0:
+            raise MipnnError(f"--guard-folds must be 0 (off) or at least 2, got {self.guard_folds}")
+        if self.guard_folds and not self.warm_start:
+            raise MipnnError("--guard-folds compares the MIP with its gradient start: it needs "
+                             "--warm-start")
         if self.prune is not None and self.prune < 0:
             raise MipnnError(f"--prune must be >= 0, got {self.prune}")
         if self.prune is not None and not self.hidden:
@@ -225,6 +235,8 @@ def train(
         from trainer.pyomo_route import pyomo_solver
 
         pyomo_solver(config.solver)  # a missing solver is a user error, before any work
+    if config.guard_folds and config.objective != "gd":
+        return _train_guarded(dataset, config, on_progress)
     t_start = time.perf_counter()
     X, y = dataset.X_train, dataset.y_train
     n_classes = len(dataset.classes)
@@ -502,6 +514,56 @@ def train(
         val_accuracy=val_acc, test_accuracy=test_acc, mip_train_accuracy=mip_train,
         trajectory=trajectory, candidates=pool,
     )
+
+
+def _train_guarded(
+    dataset: Any,
+    config: TrainConfig,
+    on_progress: Callable[[IncumbentReport], None] | None,
+) -> TrainResult:
+    """The K-fold guard (``guard_folds``): train the configuration and its gradient start on
+    K-1 folds of the training set, count the held-out examples each classifies, over all K
+    folds; then train both on the whole training set and keep the MIP's network only when
+    it classified strictly more held-out examples than the gradient network (ties keep the
+    gradient network, the simpler procedure). Each of the K + 1 MIP runs gets an equal share
+    of ``time_limit``. The decision and the counts are in ``model.training["guard"]``."""
+    from dataclasses import replace
+
+    from sklearn.model_selection import StratifiedKFold
+
+    t_start = time.perf_counter()
+    k = config.guard_folds
+    X, y = dataset.X_train, dataset.y_train
+    smallest = int(np.bincount(y, minlength=len(dataset.classes)).min())
+    if smallest < k:
+        raise MipnnError(
+            f"--guard-folds {k}: every class needs at least {k} training examples, the "
+            f"smallest has {smallest}; use fewer folds or more training data")
+    inner = replace(config, guard_folds=0, time_limit=config.time_limit / (k + 1))
+    gd_config = replace(inner, objective="gd")
+    held_out = {"mip": 0, "gd": 0, "examples": 0}
+    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=config.seed)
+    for part, (fit, out) in enumerate(folds.split(X, y)):
+        sub = copy.copy(dataset)  # a Dataset or any object with its attributes
+        sub.X_train, sub.y_train = X[fit], y[fit]
+        fold_seed = config.seed * 1000 + part  # the folds' runs differ from the final one
+        for key, cfg in (("mip", inner), ("gd", gd_config)):
+            res = train(sub, replace(cfg, seed=fold_seed))
+            held_out[key] += int(round(accuracy(res.model, X[out], y[out]) * len(out)))
+        held_out["examples"] += int(len(out))
+    result = train(dataset, inner, on_progress)
+    keep_mip = held_out["mip"] > held_out["gd"]
+    if not keep_mip:
+        mip_training = result.model.training
+        result = train(dataset, gd_config)
+        result.model.training["guard_mip"] = {
+            key: mip_training.get(key) for key in ("status", "objective_value", "accuracy")}
+    result.model.training["guard"] = {
+        "folds": k, "objective": config.objective, "held_out_examples": held_out["examples"],
+        "held_out_correct_mip": held_out["mip"], "held_out_correct_gd": held_out["gd"],
+        "kept": "mip" if keep_mip else "gd", "time": round(time.perf_counter() - t_start, 3),
+    }
+    return result
 
 
 def _gradient_restarts(

@@ -191,7 +191,7 @@ def one_run(dataset: str, n: int, bound: int, objective: str, seed: int, time_li
         "selected": info.get("selected"), "candidates": candidates,
         "objective_value": info.get("objective_value"), "status": info.get("status"),
         "time": round(wall, 2), "build_time": info.get("build_time"),
-        "start": info.get("start"), "lns": info.get("lns"),
+        "start": info.get("start"), "lns": info.get("lns"), "guard": info.get("guard"),
         "incumbents": (info.get("trajectory") or {}).get("incumbents"),
         "solver": info.get("solver"),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",

@@ -272,7 +272,8 @@ def train(
             f"{_pct(r.train_accuracy)}  {_pct(r.val_accuracy)}"
         )
 
-    result = run_train(ds, config, on_progress=show)
+    result = run_train(ds, config, on_progress=show,
+                       on_message=None if quiet else (lambda m: click.echo(m)))
     save_model(result.model, out)
     if plot is not None:
         from trainer.plot import plot_trajectory

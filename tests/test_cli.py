@@ -208,8 +208,9 @@ def test_guard_folds_on_the_command_line(tmp_path):
     out = tmp_path / "g.json"
     result = run("train", "--dataset", "breast_cancer", "--train-size", "30", "--hidden", "3",
                  "--objective", "max_correct", "--guard-folds", "2", "--time-limit", "6",
-                 "--out", str(out), "-q")
+                 "--out", str(out))
     assert result.exit_code == 0, result.output
+    assert "guard: fold 1/2 done, held-out examples classified so far" in result.output
     assert "guard: 2 folds, held-out examples classified: MIP" in result.output
     guard = json.loads(out.read_text())["training"]["guard"]
     assert guard["held_out_examples"] == 30 and guard["kept"] in ("mip", "gd")

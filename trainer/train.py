@@ -220,6 +220,7 @@ def train(
     dataset: Any,
     config: TrainConfig,
     on_progress: Callable[[IncumbentReport], None] | None = None,
+    on_message: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train on ``dataset`` (a ``trainer.data.Dataset``) and return the model with the
     accuracies that ``forward`` gives on each split.
@@ -236,7 +237,7 @@ def train(
 
         pyomo_solver(config.solver)  # a missing solver is a user error, before any work
     if config.guard_folds and config.objective != "gd":
-        return _train_guarded(dataset, config, on_progress)
+        return _train_guarded(dataset, config, on_progress, on_message)
     t_start = time.perf_counter()
     X, y = dataset.X_train, dataset.y_train
     n_classes = len(dataset.classes)
@@ -520,13 +521,15 @@ def _train_guarded(
     dataset: Any,
     config: TrainConfig,
     on_progress: Callable[[IncumbentReport], None] | None,
+    on_message: Callable[[str], None] | None,
 ) -> TrainResult:
     """The K-fold guard (``guard_folds``): train the configuration and its gradient start on
     K-1 folds of the training set, count the held-out examples each classifies, over all K
     folds; then train both on the whole training set and keep the MIP's network only when
     it classified strictly more held-out examples than the gradient network (ties keep the
     gradient network, the simpler procedure). Each of the K + 1 MIP runs gets an equal share
-    of ``time_limit``. The decision and the counts are in ``model.training["guard"]``."""
+    of ``time_limit``. The decision and the counts are in ``model.training["guard"]``;
+    ``on_message`` hears about each fold, ``on_progress`` about the final MIP run."""
     from dataclasses import replace
 
     from sklearn.model_selection import StratifiedKFold
@@ -551,6 +554,10 @@ def _train_guarded(
             res = train(sub, replace(cfg, seed=fold_seed))
             held_out[key] += int(round(accuracy(res.model, X[out], y[out]) * len(out)))
         held_out["examples"] += int(len(out))
+        if on_message is not None:
+            on_message(f"guard: fold {part + 1}/{k} done, held-out examples classified so "
+                       f"far: MIP {held_out['mip']}, gradient start {held_out['gd']} of "
+                       f"{held_out['examples']}")
     result = train(dataset, inner, on_progress)
     keep_mip = held_out["mip"] > held_out["gd"]
     if not keep_mip:

@@ -1,0 +1,69 @@
+"""bench/cv_screen.py: K-fold screening on the training set, paired with the gradient
+baseline (bookkeeping on synthetic records, and one real cheap run)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def screen():
+    from conftest import load_bench_script
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # the script imports bench.paper
+    return load_bench_script("cv_screen.py", "bench_cv_screen")
+
+
+def _rec(screen, objective, seed, correct, levels=255, sets=None):
+    rec = {"version": 6, "dataset": "heart", "n": 200, "bound": 1, "objective": objective,
+           "levels": levels, "seed": seed, "folds": 5, "time_limit": 16.0,
+           "set": sets or {}, "held_out_correct": correct, "held_out": 200}
+    rec["key"] = screen.run_key(rec)
+    return rec
+
+
+def test_seed_text_and_sets(screen):
+    assert screen.seed_text([65, 60, 61, 62]) == "60-62,65"
+    assert screen.seed_text([3, 5, 6, 7, 9]) == "3,5-7,9"
+    assert screen.parse_seeds("60-62,65") == [60, 61, 62, 65]
+    assert screen.parse_sets(["margin=4", "select=objective", "prune=0.5"]) == {
+        "margin": 4, "select": "objective", "prune": 0.5}
+    with pytest.raises(Exception, match="FIELD=VALUE"):
+        screen.parse_sets(["margin"])
+    with pytest.raises(Exception, match="60-65"):
+        screen.parse_seeds("sixty")
+
+
+def test_report_pairs_each_configuration_with_the_gradient_run_of_its_seed(screen):
+    recs = [_rec(screen, "gd", 60, 160), _rec(screen, "gd", 61, 150),
+            _rec(screen, "sat_margin", 60, 163), _rec(screen, "sat_margin", 61, 149),
+            # a changed configuration is its own row, paired with the same gradient runs
+            _rec(screen, "sat_margin", 60, 170, sets={"margin": 4}),
+            # no gradient run at L=15 for seed 60: left out, not paired with L=255's
+            _rec(screen, "sat_margin", 60, 100, levels=15)]
+    assert len({r["key"] for r in recs}) == len(recs)
+    table = screen.report({r["key"]: r for r in recs})
+    rows = [line for line in table.splitlines() if line.startswith("| heart")]
+    assert len(rows) == 3, table
+    gd_row, plain, margin4 = rows
+    assert "| gd |" in gd_row and "| 60-61 | 77.5 |" in gd_row
+    # (163 - 160, 149 - 150) = (+3, -1): mean +1.0, standard error 2.0
+    assert "| sat_margin | - |" in plain and plain.endswith("| 78.0 | 77.5 | +1.0 +/- 2.0 |")
+    assert "margin=4" in margin4 and margin4.endswith("| 85.0 | 80.0 | +10.0 +/- nan |")
+
+
+def test_one_run_counts_every_training_example_once(screen, shared_data):
+    rec = screen.one_run("heart", 40, 1, "gd", 7, 0, 4, 2.0, {}, str(shared_data))
+    again = screen.one_run("heart", 40, 1, "gd", 7, 0, 4, 2.0, {}, str(shared_data))
+    assert rec["held_out"] == 40
+    assert 20 <= rec["held_out_correct"] <= 40  # at least half: the classes are near 50/50
+    assert again["held_out_correct"] == rec["held_out_correct"]  # seeded folds and runs
+    from bench.paper import VERSIONS
+
+    assert rec["key"].startswith(f"v{VERSIONS['heart']}|heart|N40|P1|gd|L7|s0|K4|t2|")

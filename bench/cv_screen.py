@@ -95,16 +95,6 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
     return rec
 
 
-def load_cache(path: Path) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                out[rec["key"]] = rec
-    return out
-
-
 def seed_text(seeds: list[int]) -> str:
     """``[60, 61, 62, 65]`` -> ``"60-62,65"``."""
     parts: list[str] = []
@@ -167,21 +157,8 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def parse_seeds(text: str) -> list[int]:
-    seeds: list[int] = []
-    for part in text.split(","):
-        lo, sep, hi = part.partition("-")
-        try:
-            seeds.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"--seeds {text!r}: expected numbers and ranges such as 60-65 or 60,62"
-            ) from None
-    return seeds
-
-
 def main(argv: list[str] | None = None) -> int:
-    from bench.paper import DATASETS, EXTRA_DATASETS
+    from bench.paper import DATASETS, EXTRA_DATASETS, VERSIONS, load_cache, parse_seed_group
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", choices=DATASETS + EXTRA_DATASETS, default="heart")
@@ -201,16 +178,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args(argv)
     try:
-        seeds = parse_seeds(args.seeds)
+        seeds = parse_seed_group(args.seeds)
         sets = parse_sets(args.set)
     except argparse.ArgumentTypeError as exc:
         ap.error(str(exc))
+    from dataclasses import fields
+
+    from trainer.errors import MipnnError
+    from trainer.train import TrainConfig
+
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(sets) - known)
+    if unknown:
+        ap.error(f"--set {', '.join(unknown)}: not a TrainConfig field; fields are: "
+                 f"{', '.join(sorted(known))}")
+    try:
+        for objective in args.objective:
+            TrainConfig(objective=objective, **sets).check()
+    except (MipnnError, TypeError, ValueError) as exc:
+        ap.error(f"--set: {exc}")
     if args.folds < 2:
         ap.error(f"--folds {args.folds}: expected at least 2")
     cache = load_cache(args.cache)
     todo = []
     if not args.report_only:
-        from bench.paper import VERSIONS
         for objective in ["gd", *[o for o in args.objective if o != "gd"]]:
             for levels in args.levels:
                 for seed in seeds:

@@ -28,7 +28,6 @@ import math
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -147,18 +146,28 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
         base = [p[1]["held_out_correct"] for p in pairs]
         diff = [a - b for a, b in zip(mine, base, strict=True)]
         mean = sum(diff) / len(diff)
-        se = (math.sqrt(sum((d - mean) ** 2 for d in diff) / (len(diff) - 1) / len(diff))
-              if len(diff) > 1 else float("nan"))
+        if len(diff) > 1:
+            se = math.sqrt(sum((d - mean) ** 2 for d in diff) / (len(diff) - 1) / len(diff))
+            spread = f"{mean:+.1f} +/- {se:.1f}"
+        else:
+            spread = f"{mean:+.1f} (one seed)"
         seeds = seed_text([p[0]["seed"] for p in pairs])
         lines.append(
             f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {key[4]} | {key[5]} | {key[6]} | "
             f"{key[7]:g} | {seeds} | {100 * sum(mine) / len(mine) / n:.1f} | "
-            f"{100 * sum(base) / len(base) / n:.1f} | {mean:+.1f} +/- {se:.1f} |")
+            f"{100 * sum(base) / len(base) / n:.1f} | {spread} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.paper import DATASETS, EXTRA_DATASETS, VERSIONS, load_cache, parse_seed_group
+    from bench.paper import (
+        DATASETS,
+        EXTRA_DATASETS,
+        VERSIONS,
+        load_cache,
+        parse_seed_group,
+        run_cached,
+    )
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", choices=DATASETS + EXTRA_DATASETS, default="heart")
@@ -214,23 +223,13 @@ def main(argv: list[str] | None = None) -> int:
                         todo.append((args.dataset, args.n, args.bound, objective, levels,
                                      seed, args.folds, args.time_limit, spec["set"]))
     print(f"{len(todo)} runs to do, {len(cache)} cached", flush=True)
-    if todo:
-        args.cache.parent.mkdir(parents=True, exist_ok=True)
-        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = {pool.submit(one_run, *r, args.data_dir): r for r in todo}
-            for fut in as_completed(futures):
-                try:
-                    rec = fut.result()
-                except Exception as exc:  # noqa: BLE001 - report and keep going
-                    print(f"FAILED {futures[fut]}: {type(exc).__name__}: {exc}",
-                          file=sys.stderr, flush=True)
-                    continue
-                with args.cache.open("a") as fh:
-                    fh.write(json.dumps(rec) + "\n")
-                cache[rec["key"]] = rec
-                print(f"{rec['objective']} L={rec['levels']} seed {rec['seed']}: "
-                      f"{rec['held_out_correct']}/{rec['held_out']} held out, "
-                      f"{rec['time']:.0f} s", flush=True)
+    def finished(rec: dict[str, Any]) -> None:
+        print(f"{rec['objective']} L={rec['levels']} seed {rec['seed']}: "
+              f"{rec['held_out_correct']}/{rec['held_out']} held out, {rec['time']:.0f} s",
+              flush=True)
+
+    run_cached(one_run, [(*r, args.data_dir) for r in todo], args.jobs, args.cache, cache,
+               finished)
     print(report(cache))
     return 0
 

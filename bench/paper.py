@@ -28,6 +28,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -420,6 +421,30 @@ def parse_seed_group(text: str) -> list[int]:
     return seeds
 
 
+def run_cached(fn: Callable[..., dict[str, Any]], todo: list[tuple], jobs: int,
+               cache_path: Path, cache: dict[str, dict[str, Any]],
+               finished: Callable[[dict[str, Any]], None]) -> None:
+    """Run ``fn(*args)`` for each tuple of ``todo`` in ``jobs`` worker processes; append each
+    record (a dict with a ``key``) to ``cache_path`` and ``cache`` as it comes, then call
+    ``finished(record)``. A run that raises is reported on stderr and the others go on."""
+    if not todo:
+        return
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(fn, *args): args for args in todo}
+        for fut in as_completed(futures):
+            try:
+                rec = fut.result()
+            except Exception as exc:  # noqa: BLE001 - report and keep going
+                print(f"FAILED {futures[fut]}: {type(exc).__name__}: {exc}", file=sys.stderr,
+                      flush=True)
+                continue
+            with cache_path.open("a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+            cache[rec["key"]] = rec
+            finished(rec)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
@@ -470,26 +495,16 @@ def main(argv: list[str] | None = None) -> int:
         for r in todo:
             print(*r)
         return 0
-    args.cache.parent.mkdir(parents=True, exist_ok=True)
-    if todo:
-        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = {pool.submit(one_run, *r, args.time_limit, args.data_dir): r for r in todo}
-            for fut in as_completed(futures):
-                r = futures[fut]
-                try:
-                    rec = fut.result()
-                except Exception as exc:  # noqa: BLE001 - report and keep going
-                    print(f"FAILED {r}: {type(exc).__name__}: {exc}", file=sys.stderr,
-                          flush=True)
-                    continue
-                with args.cache.open("a") as fh:
-                    fh.write(json.dumps(rec) + "\n")
-                cache[rec["key"]] = rec
-                print(f"{rec['dataset']} N={rec['n']} P={rec['bound']} {rec['objective']} "
-                      f"seed {rec['seed']}: train {100 * rec['train']:.1f} test "
-                      f"{100 * rec['test']:.1f} (val-sel. {100 * rec['test_by_val']:.1f}) "
-                      f"in {rec['time']:.0f} s", flush=True)
-                write_section(report(cache), args.results)
+
+    def finished(rec: dict[str, Any]) -> None:
+        print(f"{rec['dataset']} N={rec['n']} P={rec['bound']} {rec['objective']} "
+              f"seed {rec['seed']}: train {100 * rec['train']:.1f} test "
+              f"{100 * rec['test']:.1f} (val-sel. {100 * rec['test_by_val']:.1f}) "
+              f"in {rec['time']:.0f} s", flush=True)
+        write_section(report(cache), args.results)
+
+    run_cached(one_run, [(*r, args.time_limit, args.data_dir) for r in todo], args.jobs,
+               args.cache, cache, finished)
     write_section(report(cache), args.results)
     print(f"wrote the section of {args.results}", flush=True)
     return 0

@@ -26,6 +26,7 @@ import copy
 import json
 import math
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -59,7 +60,8 @@ def run_key(rec: dict[str, Any]) -> str:
 def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed: int,
             folds: int, time_limit: float, sets: dict[str, Any], data_dir: str
             ) -> dict[str, Any]:
-    """Held-out examples classified over ``folds`` folds of the training set (a worker)."""
+    """Held-out examples classified over ``folds`` folds of the training set (a worker).
+    ``sets`` changes TrainConfig fields on top of the benchmark's (``{}`` for gd)."""
     from dataclasses import replace
 
     from sklearn.model_selection import StratifiedKFold
@@ -71,7 +73,7 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
 
     ds = load_dataset(dataset, data_dir=Path(data_dir), train_size=n, seed=seed,
                       levels=levels)
-    extra = run_config(dataset, objective) | (sets if objective != "gd" else {})
+    extra = run_config(dataset, objective) | sets
     cfg = TrainConfig(hidden=(HIDDEN,), bound=bound, time_limit=time_limit, seed=seed,
                       threads=1, **extra)
     cfg.check()
@@ -86,7 +88,7 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
         correct += int(round(accuracy(res.model, X[out], y[out]) * len(out)))
     rec = {"version": VERSIONS[dataset], "dataset": dataset, "n": n, "bound": bound,
            "objective": objective, "levels": levels, "seed": seed, "folds": folds,
-           "time_limit": time_limit, "set": sets if objective != "gd" else {},
+           "time_limit": time_limit, "set": sets,
            "held_out_correct": correct, "held_out": int(len(y)),
            "time": round(time.perf_counter() - t0, 1),
            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -96,15 +98,13 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
 
 def seed_text(seeds: list[int]) -> str:
     """``[60, 61, 62, 65]`` -> ``"60-62,65"``."""
-    parts: list[str] = []
+    runs: list[list[int]] = []
     for s in sorted(seeds):
-        if parts and "-" not in parts[-1].split(",")[-1] and int(parts[-1]) == s - 1:
-            parts[-1] = f"{s - 1}-{s}"
-        elif parts and "-" in parts[-1] and int(parts[-1].split("-")[1]) == s - 1:
-            parts[-1] = f"{parts[-1].split('-')[0]}-{s}"
+        if runs and runs[-1][1] == s - 1:
+            runs[-1][1] = s
         else:
-            parts.append(str(s))
-    return ",".join(parts)
+            runs.append([s, s])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def report(cache: dict[str, dict[str, Any]]) -> str:
@@ -145,9 +145,9 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
         mine = [p[0]["held_out_correct"] for p in pairs]
         base = [p[1]["held_out_correct"] for p in pairs]
         diff = [a - b for a, b in zip(mine, base, strict=True)]
-        mean = sum(diff) / len(diff)
+        mean = statistics.mean(diff)
         if len(diff) > 1:
-            se = math.sqrt(sum((d - mean) ** 2 for d in diff) / (len(diff) - 1) / len(diff))
+            se = statistics.stdev(diff) / math.sqrt(len(diff))
             spread = f"{mean:+.1f} +/- {se:.1f}"
         else:
             spread = f"{mean:+.1f} (one seed)"
@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                         todo.append((args.dataset, args.n, args.bound, objective, levels,
                                      seed, args.folds, args.time_limit, spec["set"]))
     print(f"{len(todo)} runs to do, {len(cache)} cached", flush=True)
+
     def finished(rec: dict[str, Any]) -> None:
         print(f"{rec['objective']} L={rec['levels']} seed {rec['seed']}: "
               f"{rec['held_out_correct']}/{rec['held_out']} held out, {rec['time']:.0f} s",

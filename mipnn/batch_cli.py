@@ -31,6 +31,8 @@ def batch_options(func: Callable[..., Any]) -> Callable[..., Any]:
             if given:
                 _fail(f"{', '.join(given)} go(es) with --batch-size (batch training)")
             return func(**kwargs)
+        if kwargs.get("start_path") is not None:
+            _fail("--start applies to one MIP; batch training starts from --batch-start")
         try:
             return run_batch(kwargs, opts)
         except MipnnError as exc:

@@ -16,7 +16,7 @@ import numpy as np
 from codegen.strategy import STRATEGY_CHOICES
 from mipnn.batch_cli import batch_options
 from mipnn.failure import Failure
-from trainer.errors import MipnnError
+from trainer.errors import DataError, MipnnError
 
 DATASET_HELP = "built-in data set (see `mipnn datasets`)"
 
@@ -201,6 +201,11 @@ def _pct(value: float | None) -> str:
               help="MIP objectives: keep the MIP's network only if, over K folds of the "
                    "training set, it classifies more held-out examples than its gradient "
                    "start (K + 1 MIP runs share --time-limit; 0: off; docs/TRAINING.md)")
+@click.option("--start", "start_path", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="MODEL.json",
+              help="MIP objectives: start from this model file's network instead of the "
+                   "gradient baseline's, e.g. to continue a run with more time (the data "
+                   "are encoded with its features)")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="model file to write (JSON)")
 @click.option("--quiet", "-q", is_flag=True, help="no progress lines")
@@ -212,8 +217,8 @@ def train(
     solver: str, warm_start: bool, symmetry: bool, lns: bool, target_objective: float | None,
     select: str, highs_options: tuple[str, ...], plot: Path | None, levels: int,
     time_limit: float, seed: int, threads: int, prune: float | None, prune_mode: str,
-    simplify: bool, weight_penalty: float, gd_restarts: int, guard_folds: int, out: Path,
-    quiet: bool,
+    simplify: bool, weight_penalty: float, gd_restarts: int, guard_folds: int,
+    start_path: Path | None, out: Path, quiet: bool,
 ) -> None:
     """Train a network with the MIP solver (or the gradient baseline) and write the model
     file. Every new incumbent is shown as it is found."""
@@ -234,8 +239,25 @@ def train(
         gd_restarts=gd_restarts, guard_folds=guard_folds,
     )
     config.check()
-    ds = load_dataset(dataset, csv=csv_path, target=target_col, data_dir=data_dir,
-                      train_size=train_size, seed=seed, levels=levels)
+    start_model = None
+    if start_path is not None:
+        start_model = _start_model(start_path, config, levels)
+        levels = start_model.levels
+    try:
+        ds = load_dataset(dataset, csv=csv_path, target=target_col, data_dir=data_dir,
+                          train_size=train_size, seed=seed, levels=levels,
+                          features=None if start_model is None else start_model.features)
+    except DataError as exc:
+        if start_model is None or start_model.features is None:
+            raise
+        raise DataError(f"{start_path}: its input features do not fit this data: "
+                        f"{exc}") from None
+    start_network = None
+    if start_model is not None:
+        from trainer.train import start_network_from_model
+
+        _map_classes(ds, start_model, str(start_path), for_training=True)
+        start_network = start_network_from_model(start_model, config, ds, str(start_path))
     for note in ds.notes:
         click.echo(f"note: {note}", err=True)
     uses_val = select == "val" or gd_restarts > 1
@@ -256,6 +278,10 @@ def train(
         f"train: {shape} network, weights in [-{bound}, {bound}], {objective}, "
         f"time limit {time_limit:g} s, seed {seed}"
     )
+    if start_model is not None:
+        click.echo(f"start: the network of {start_path} "
+                   f"({'-'.join(str(k) for k in start_model.shape)}), not the gradient "
+                   "baseline's")
     if not quiet:
         click.echo(f"{'time':>8}  {'objective':>10}  {'bound':>8}  {'gap':>7}  "
                    f"{'train':>6}  {'val':>6}")
@@ -273,7 +299,13 @@ def train(
         )
 
     result = run_train(ds, config, on_progress=show,
-                       on_message=None if quiet else (lambda m: click.echo(m)))
+                       on_message=None if quiet else (lambda m: click.echo(m)),
+                       start_network=start_network)
+    if start_path is not None:
+        from trainer.model import file_sha256
+
+        result.model.training["start"]["model_file"] = {
+            "path": str(start_path), "sha256": file_sha256(start_path)}
     save_model(result.model, out)
     if plot is not None:
         from trainer.plot import plot_trajectory
@@ -313,6 +345,47 @@ def train(
     click.echo(f"wrote {out}")
 
 
+def _start_model(path: Path, config: Any, levels: int) -> Any:
+    """The model file ``--start`` names, checked against the options before any data is
+    read (the rest is checked against the data by start_network_from_model)."""
+    from trainer.model import load_model
+
+    if config.objective == "gd":
+        raise MipnnError("--start gives the MIP a starting network; the gradient baseline "
+                         "(--objective gd) does not take one")
+    if config.guard_folds:
+        raise MipnnError("--guard-folds compares the MIP with its gradient start; it cannot "
+                         "be combined with --start")
+    model = load_model(path)
+    source = click.get_current_context().get_parameter_source("levels")
+    if source is not click.core.ParameterSource.DEFAULT and levels != model.levels:
+        raise MipnnError(f"{path}: the model's inputs are in [0, {model.levels}]; --levels "
+                         f"{levels} would encode the data differently (leave --levels out)")
+    return model
+
+
+def _map_classes(ds: Any, model: Any, source: str, for_training: bool = False) -> None:
+    """Map the data set's labels onto the model's classes, by label (in place). For
+    training, the data must hold every class of the model, and the classes take the
+    model's order."""
+    index = {label: k for k, label in enumerate(model.classes)}
+    unknown = [c for c in ds.classes if c not in index]
+    if unknown:
+        raise MipnnError(
+            f"data labels {unknown} are not classes of the model"
+            f"{' ' + source if source else ''} ({', '.join(model.classes)})"
+        )
+    if for_training and len(ds.classes) != len(model.classes):
+        missing = [c for c in model.classes if c not in ds.classes]
+        raise MipnnError(f"{source}: its classes {missing} do not occur in the data")
+    remap = np.array([index[c] for c in ds.classes], dtype=np.int64)
+    for split in ("train", "val", "test"):
+        y = getattr(ds, f"y_{split}")
+        setattr(ds, f"y_{split}", remap[y] if len(y) else y)
+    if for_training:
+        ds.classes = list(model.classes)
+
+
 def _load_for_model(model: Any, dataset: str | None, csv_path: Path | None,
                     target_col: str | None, data_dir: Path | None) -> Any:
     """The model's data, encoded with the model's own features and mapped to its classes."""
@@ -333,17 +406,7 @@ def _load_for_model(model: Any, dataset: str | None, csv_path: Path | None,
             train_size=provenance.get("train_size"), seed=int(provenance.get("seed", 0)),
             levels=model.levels, features=model.features,
         )
-    # Map the data set's labels onto the model's classes, by label.
-    index = {label: k for k, label in enumerate(model.classes)}
-    unknown = [c for c in ds.classes if c not in index]
-    if unknown:
-        raise MipnnError(
-            f"data labels {unknown} are not classes of the model ({', '.join(model.classes)})"
-        )
-    remap = np.array([index[c] for c in ds.classes], dtype=np.int64)
-    for split in ("train", "val", "test"):
-        y = getattr(ds, f"y_{split}")
-        setattr(ds, f"y_{split}", remap[y] if len(y) else y)
+    _map_classes(ds, model, "")
     return ds
 
 

@@ -216,11 +216,74 @@ def _solver_fn(config: TrainConfig) -> Callable[..., SolveResult]:
     return run_pyomo
 
 
+def start_network_from_model(
+    model: Model, config: TrainConfig, dataset: Any, source: str = "the start model"
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The network of ``model`` as a MIP start for ``config`` on ``dataset`` (weights and
+    biases per layer). A hidden layer smaller than ``config.hidden``'s (the model was
+    simplified) is padded with silent neurons (all parameters zero), which changes no
+    output. Raises MipnnError, naming ``source``, when the model cannot start this
+    training: other inputs, classes or input resolution, another number of hidden layers,
+    a wider layer, or a parameter outside the bounds of ``config.bound``."""
+    if model.input_size != int(dataset.X_train.shape[1]):
+        raise MipnnError(f"{source}: the model has {model.input_size} inputs, the data "
+                         f"{dataset.X_train.shape[1]}")
+    if list(model.classes) != list(dataset.classes):
+        raise MipnnError(f"{source}: the model's classes {list(model.classes)} differ from "
+                         f"the data's {list(dataset.classes)}")
+    if model.levels != int(dataset.levels):
+        raise MipnnError(f"{source}: the model's inputs are in [0, {model.levels}], the "
+                         f"data's in [0, {dataset.levels}] (--levels)")
+    sizes = [layer.n_out for layer in model.layers[:-1]]
+    if len(sizes) != len(config.hidden) or any(
+            a > b for a, b in zip(sizes, config.hidden, strict=True)):
+        wanted = ",".join(map(str, config.hidden)) or "0"
+        raise MipnnError(f"{source}: its hidden layers {sizes or 'none'} do not fit --hidden "
+                         f"{wanted} (same number of layers, each at most as wide)")
+    P, L = config.bound, int(dataset.levels)
+    net: list[tuple[np.ndarray, np.ndarray]] = []
+    n_in = model.input_size
+    for li, layer in enumerate(model.layers):
+        W = np.asarray(layer.weights, dtype=np.int64)
+        b = np.asarray(layer.bias, dtype=np.int64)
+        n_out = config.hidden[li] if li < len(config.hidden) else W.shape[0]
+        Wp = np.zeros((n_out, n_in), dtype=np.int64)
+        Wp[: W.shape[0], : W.shape[1]] = W
+        bp = np.zeros(n_out, dtype=np.int64)
+        bp[: b.shape[0]] = b
+        if li > 0:
+            # simplify() folds constant hidden neurons into the next layer's bias, which can
+            # leave it outside [-P, P]: the padded neurons of the layer before (all zero, so
+            # constantly +1) take the excess back as outgoing weights (exact)
+            excess = bp - np.clip(bp, -P, P)
+            bp -= excess
+            for slot in range(W.shape[1], n_in):
+                if not excess.any():
+                    break
+                Wp[:, slot] = np.clip(excess, -P, P)
+                excess -= Wp[:, slot]
+            bp += excess  # what no padded neuron could take: reported below
+        bias_bound = P * L if li == 0 else P
+        for kind, values, limit in (("weight", Wp, P), ("bias", bp, bias_bound)):
+            largest = int(np.abs(values).max(initial=0))
+            if largest > limit:
+                raise MipnnError(
+                    f"{source}: layer {li + 1} has a {kind} of magnitude {largest}, outside "
+                    f"[-{limit}, {limit}] (--bound {P}); use a larger --bound"
+                    + (" or a wider --hidden (a simplified model folds its constant neurons "
+                       "into this bias; padded neurons take them back)"
+                       if kind == "bias" and li > 0 else ""))
+        net.append((Wp, bp))
+        n_in = n_out
+    return net
+
+
 def train(
     dataset: Any,
     config: TrainConfig,
     on_progress: Callable[[IncumbentReport], None] | None = None,
     on_message: Callable[[str], None] | None = None,
+    start_network: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> TrainResult:
     """Train on ``dataset`` (a ``trainer.data.Dataset``) and return the model with the
     accuracies that ``forward`` gives on each split.
@@ -229,9 +292,18 @@ def train(
     whichever has the better objective, starts the full MIP, which runs for
     ``full_solve_share`` of the time limit; large-neighbourhood search (``lns``) uses the
     rest. The whole run, gradient baseline included, stays within ``time_limit``.
+    ``start_network`` (e.g. :func:`start_network_from_model`) replaces the gradient
+    baseline as the MIP's start: the run continues from that network.
     Raises SolverError when no solution is found, InfeasibleError when ``min_w``/``max_m``
     cannot fit the training set, and MipnnError for a bad configuration."""
     config.check()
+    if start_network is not None:
+        if config.objective == "gd":
+            raise MipnnError("--start gives the MIP a starting network; the gradient "
+                             "baseline (--objective gd) does not take one")
+        if config.guard_folds:
+            raise MipnnError("--guard-folds compares the MIP with its gradient start; it "
+                             "cannot be combined with --start")
     if config.solver != "highspy" and config.objective != "gd":
         from trainer.pyomo_route import pyomo_solver
 
@@ -274,7 +346,7 @@ def train(
 
     gd_result = None
     gd_choice: dict[str, Any] | None = None
-    if objective == "gd" or config.warm_start:
+    if objective == "gd" or (config.warm_start and start_network is None):
         val_acc = ((lambda net: acc(net, dataset.X_val, dataset.y_val))
                    if len(dataset.y_val) else None)
         gd_result, gd_choice = _gradient_restarts(config, spec, X, y, val_acc)
@@ -298,28 +370,39 @@ def train(
     candidates: list[tuple[str, np.ndarray]] = []
     if objective not in HARD_OBJECTIVES:
         candidates.append(("zero", zero_start(problem)))
-    if gd_result is not None:
-        gd_net = gd_result.network
+    base_net, base_kind = None, "gd"
+    if start_network is not None:
+        base_net, base_kind = start_network, "model"
+    elif gd_result is not None:
+        base_net = gd_result.network
+    if base_net is not None:
         if config.prune is not None:  # dead neurons would be charged ALPHA in the start
-            gd_net = silence_dead_neurons(gd_net)
-        candidates.append(("gd", start_from_network(problem, canonical(gd_net))))
+            base_net = silence_dead_neurons(base_net)
+        candidates.append((base_kind, start_from_network(problem, canonical(base_net))))
         if config.polish_start and config.hidden:
             from trainer.lns import polish_output
 
             try:
                 polished, _ = polish_output(
-                    spec, X, y, gd_net, solve=_solver_fn(config),
+                    spec, X, y, base_net, solve=_solver_fn(config),
                     time_limit=max(1.0, min(10.0, 0.05 * config.time_limit)),
                     seed=config.seed, threads=config.threads)
-                candidates.append(("gd+output", start_from_network(problem,
-                                                                   canonical(polished))))
-            except ValueError:  # e.g. hard rows the gradient network violates
+                candidates.append((f"{base_kind}+output",
+                                   start_from_network(problem, canonical(polished))))
+            except ValueError:  # e.g. hard rows the start network violates
                 pass
-    candidates = [(kind, v) for kind, v in candidates if is_feasible(problem, v)]
+    feasible = [(kind, v) for kind, v in candidates if is_feasible(problem, v)]
+    if (start_network is not None and on_message is not None
+            and not any(kind.startswith("model") for kind, _ in feasible)):
+        why = (" (it must classify every training example correctly)"
+               if objective in HARD_OBJECTIVES else "")
+        on_message(f"note: the start network is not a feasible solution of {objective}{why}; "
+                   "the solver starts without it")
+    candidates = feasible
     for kind, v in candidates:
         if start is None or objective_value(problem, v) < objective_value(problem, start):
             start, start_kind = v, kind
-    if start_kind == "zero" and gd_result is not None and config.polish_start and config.hidden:
+    if start_kind == "zero" and base_net is not None and config.polish_start and config.hidden:
         # the gradient network (even polished) scores worse than the all-zero one: descend
         # on its output layer by the exact objective (cheap, no solver) before giving up on it
         from trainer.lns import descend_output
@@ -332,7 +415,7 @@ def train(
                 deadline=time.perf_counter() + max(1.0, 0.05 * config.time_limit))
             v_d = start_from_network(problem, canonical(net_d))
             if is_feasible(problem, v_d) and value_d < objective_value(problem, start):
-                start, start_kind = v_d, "gd+descent"
+                start, start_kind = v_d, f"{base_kind}+descent"
     # The other feasible starting networks (e.g. the gradient network before its polish)
     # are candidates of the selection by accuracy too, so --select val (train+val) never
     # ends below the gradient network on the validation set (training and validation sets).

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / "results" / "cv_screen.jsonl"
 
@@ -52,16 +54,63 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 
 def run_key(rec: dict[str, Any]) -> str:
     sets = ",".join(f"{k}={json.dumps(v)}" for k, v in sorted(rec["set"].items()))
+    bag = f"|bag{rec['bag']}" if rec.get("bag") else ""
     return (f"v{rec['version']}|{rec['dataset']}|N{rec['n']}|P{rec['bound']}|"
             f"{rec['objective']}|L{rec['levels']}|s{rec['seed']}|K{rec['folds']}|"
-            f"t{rec['time_limit']:g}|{sets}")
+            f"t{rec['time_limit']:g}|{sets}{bag}")
+
+
+def consensus(nets: list[list[tuple[np.ndarray, np.ndarray]]],
+              start: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each parameter the mean of ``nets``' rounded to the nearest integer, a tie (half-way)
+    to the side of the common start's value: a change from the start survives only where
+    more than half the networks (by value) agree on it."""
+    out = []
+    for li, (W0, b0) in enumerate(start):
+        layer = []
+        for k, a0 in ((0, W0), (1, b0)):
+            mean = np.mean([net[li][k] for net in nets], axis=0)
+            lo, hi = np.floor(mean), np.ceil(mean)
+            tie = np.isclose(mean - lo, 0.5)
+            layer.append(np.where(tie, np.where(a0 <= lo, lo, hi), np.rint(mean))
+                         .astype(np.int64))
+        out.append((layer[0], layer[1]))
+    return out
+
+
+def _bagged(sub: Any, cfg: Any, bag: int) -> Any:
+    """The consensus of ``bag`` MIP runs, each on bag-1 of bag stratified parts of ``sub``'s
+    training set, all started from one gradient network on all of it (so their neurons
+    stay aligned), sharing ``cfg.time_limit``. Returns the consensus network's Model and
+    the gradient network's."""
+    from dataclasses import replace
+
+    from sklearn.model_selection import StratifiedKFold
+
+    from trainer.model import network_model
+    from trainer.train import start_network_from_model, train
+
+    X, y = sub.X_train, sub.y_train
+    gd = train(sub, replace(cfg, objective="gd"))
+    start = start_network_from_model(gd.model, cfg, sub)
+    inner = replace(cfg, time_limit=cfg.time_limit / bag, symmetry=False, simplify=False)
+    nets = []
+    parts = StratifiedKFold(n_splits=bag, shuffle=True, random_state=cfg.seed)
+    for b, (fit, _) in enumerate(parts.split(X, y)):
+        part = copy.copy(sub)
+        part.X_train, part.y_train = X[fit], y[fit]
+        res = train(part, replace(inner, seed=cfg.seed * 10 + b), start_network=start)
+        nets.append([(layer.weights, layer.bias) for layer in res.model.layers])
+    return (network_model(consensus(nets, start), sub.classes, sub.levels, "bag", None),
+            gd.model)
 
 
 def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed: int,
-            folds: int, time_limit: float, sets: dict[str, Any], data_dir: str
-            ) -> dict[str, Any]:
+            folds: int, time_limit: float, sets: dict[str, Any], data_dir: str,
+            bag: int = 0) -> dict[str, Any]:
     """Held-out examples classified over ``folds`` folds of the training set (a worker).
-    ``sets`` changes TrainConfig fields on top of the benchmark's (``{}`` for gd)."""
+    ``sets`` changes TrainConfig fields on top of the benchmark's (``{}`` for gd); ``bag``
+    > 0 keeps the consensus of that many sub-sample runs (``_bagged``) instead of one run."""
     from dataclasses import replace
 
     from sklearn.model_selection import StratifiedKFold
@@ -78,18 +127,25 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
                       threads=1, **extra)
     cfg.check()
     X, y = ds.X_train, ds.y_train
-    correct = 0
+    correct = start_correct = 0
     t0 = time.perf_counter()
     split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for part, (fit, out) in enumerate(split.split(X, y)):
         sub = copy.copy(ds)
         sub.X_train, sub.y_train = X[fit], y[fit]
-        res = train(sub, replace(cfg, seed=seed * 1000 + part))
-        correct += int(round(accuracy(res.model, X[out], y[out]) * len(out)))
+        fold_cfg = replace(cfg, seed=seed * 1000 + part)
+        if bag and objective != "gd":
+            model, start = _bagged(sub, fold_cfg, bag)
+            start_correct += int(round(accuracy(start, X[out], y[out]) * len(out)))
+        else:
+            model = train(sub, fold_cfg).model
+        correct += int(round(accuracy(model, X[out], y[out]) * len(out)))
     rec = {"version": VERSIONS[dataset], "dataset": dataset, "n": n, "bound": bound,
            "objective": objective, "levels": levels, "seed": seed, "folds": folds,
-           "time_limit": time_limit, "set": sets,
+           "time_limit": time_limit, "set": sets, "bag": bag,
            "held_out_correct": correct, "held_out": int(len(y)),
+           # the common start of a consensus: equals the paired gradient run's count
+           **({"start_held_out_correct": start_correct} if bag and objective != "gd" else {}),
            "time": round(time.perf_counter() - t0, 1),
            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
     rec["key"] = run_key(rec)
@@ -120,7 +176,10 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
                        r["time_limit"]))
         if base is None:
             continue
-        sets = ", ".join(f"{k}={v}" for k, v in sorted(r["set"].items())) or "-"
+        changes = [f"{k}={v}" for k, v in sorted(r["set"].items())]
+        if r.get("bag"):
+            changes.append(f"consensus of {r['bag']} sub-sample runs")
+        sets = ", ".join(changes) or "-"
         key = (r["dataset"], r["n"], r["bound"], r["objective"], sets, r["levels"],
                r["folds"], r["time_limit"])
         groups.setdefault(key, []).append((r, base))
@@ -179,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="TrainConfig fields changed for the MIP objectives (not for gd)")
     ap.add_argument("--seeds", default="60-65")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--bag", type=int, default=0, metavar="B",
+                    help="MIP objectives: keep the consensus (rounded mean) of B runs, each "
+                         "on B-1 of B parts of the fold's training examples, all started "
+                         "from its gradient network (0: one run)")
     ap.add_argument("--time-limit", type=float, default=16.0, help="seconds per fold run")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--data-dir", default=os.environ.get(
@@ -208,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--set: {exc}")
     if args.folds < 2:
         ap.error(f"--folds {args.folds}: expected at least 2")
+    if args.bag == 1 or args.bag < 0:
+        ap.error(f"--bag {args.bag}: expected 0 (off) or at least 2")
     cache = load_cache(args.cache)
     todo = []
     if not args.report_only:
@@ -218,10 +283,12 @@ def main(argv: list[str] | None = None) -> int:
                             "n": args.n, "bound": args.bound, "objective": objective,
                             "levels": levels, "seed": seed, "folds": args.folds,
                             "time_limit": args.time_limit,
-                            "set": sets if objective != "gd" else {}}
+                            "set": sets if objective != "gd" else {},
+                            "bag": args.bag if objective != "gd" else 0}
                     if run_key(spec) not in cache:
                         todo.append((args.dataset, args.n, args.bound, objective, levels,
-                                     seed, args.folds, args.time_limit, spec["set"]))
+                                     seed, args.folds, args.time_limit, spec["set"],
+                                     args.data_dir, spec["bag"]))
     print(f"{len(todo)} runs to do, {len(cache)} cached", flush=True)
 
     def finished(rec: dict[str, Any]) -> None:
@@ -229,8 +296,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{rec['held_out_correct']}/{rec['held_out']} held out, {rec['time']:.0f} s",
               flush=True)
 
-    run_cached(one_run, [(*r, args.data_dir) for r in todo], args.jobs, args.cache, cache,
-               finished)
+    run_cached(one_run, todo, args.jobs, args.cache, cache, finished)
     print(report(cache))
     return 0
 

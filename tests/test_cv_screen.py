@@ -76,3 +76,30 @@ def test_bad_changes_are_refused_before_any_run(screen, tmp_path, capsys):
         assert exc.value.code == 2
         assert message in capsys.readouterr().err
     assert not cache.exists()  # nothing ran
+
+
+def test_consensus_keeps_a_change_only_where_most_runs_agree(screen):
+    import numpy as np
+
+    start = [(np.array([[0, 1, -1]]), np.array([10]))]
+    nets = [[(np.array([[1, 1, 0]]), np.array([13]))],
+            [(np.array([[1, 0, 0]]), np.array([11]))],
+            [(np.array([[0, 1, 1]]), np.array([12]))],
+            [(np.array([[1, -1, -1]]), np.array([12]))]]
+    (W, b), = screen.consensus(nets, start)
+    # means 0.75 -> 1; 0.25 -> 0; -0.25 -> 0; bias 12 -> 12
+    assert W.tolist() == [[1, 0, 0]] and b.tolist() == [12]
+    # half-way ties go to the start's side
+    (W, b), = screen.consensus(nets[:2], [(np.array([[0, 0, 0]]), np.array([12]))])
+    assert W.tolist() == [[1, 0, 0]] and b.tolist() == [12]  # 0.5 -> 0, 12 -> 12
+    (W, b), = screen.consensus(nets[1:3], [(np.array([[1, 1, 0]]), np.array([12]))])
+    assert W.tolist() == [[1, 1, 0]] and b.tolist() == [12]  # 0.5 -> 1 (start), 11.5 -> 12
+
+
+def test_a_consensus_run_starts_from_the_paired_gradient_network(screen, shared_data):
+    gd = screen.one_run("heart", 40, 1, "gd", 7, 0, 2, 2.0, {}, str(shared_data))
+    bag = screen.one_run("heart", 40, 1, "sat_margin", 7, 0, 2, 2.0, {}, str(shared_data),
+                         2)
+    assert bag["bag"] == 2 and bag["key"].endswith("|bag2")
+    assert bag["start_held_out_correct"] == gd["held_out_correct"]
+    assert bag["held_out"] == 40 and 0 <= bag["held_out_correct"] <= 40

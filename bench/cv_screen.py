@@ -167,10 +167,11 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
     """One row per configuration: held-out accuracy and the paired difference to the
     gradient baseline at the same data set, N, P, L, seed, folds and time limit."""
     gd = {(r["dataset"], r["n"], r["bound"], r["levels"], r["seed"], r["folds"],
-           r["time_limit"]): r for r in cache.values() if r["objective"] == "gd"}
+           r["time_limit"]): r for r in cache.values()
+          if r["objective"] == "gd" and not r["set"]}
     groups: dict[tuple, list[tuple[dict, dict]]] = {}
     for r in cache.values():
-        if r["objective"] == "gd":
+        if r["objective"] == "gd" and not r["set"]:
             continue
         base = gd.get((r["dataset"], r["n"], r["bound"], r["levels"], r["seed"], r["folds"],
                        r["time_limit"]))
@@ -235,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--objective", nargs="+", default=["sat_margin", "max_correct"])
     ap.add_argument("--levels", nargs="+", type=int, default=[255])
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
-                    help="TrainConfig fields changed for the MIP objectives (not for gd)")
+                    help="TrainConfig fields changed for the objectives given (gd among "
+                         "them: a changed gradient run, beside the plain one it is paired "
+                         "with)")
     ap.add_argument("--seeds", default="60-65")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--bag", type=int, default=0, metavar="B",
@@ -276,15 +279,16 @@ def main(argv: list[str] | None = None) -> int:
     cache = load_cache(args.cache)
     todo = []
     if not args.report_only:
-        for objective in ["gd", *[o for o in args.objective if o != "gd"]]:
+        # the plain gradient baseline first; `--objective gd` with --set is a configuration
+        runs = [("gd", {}, 0)] + [(o, sets, 0 if o == "gd" else args.bag)
+                                  for o in args.objective if o != "gd" or sets]
+        for objective, changes, bag in runs:
             for levels in args.levels:
                 for seed in seeds:
                     spec = {"version": VERSIONS[args.dataset], "dataset": args.dataset,
                             "n": args.n, "bound": args.bound, "objective": objective,
                             "levels": levels, "seed": seed, "folds": args.folds,
-                            "time_limit": args.time_limit,
-                            "set": sets if objective != "gd" else {},
-                            "bag": args.bag if objective != "gd" else 0}
+                            "time_limit": args.time_limit, "set": changes, "bag": bag}
                     if run_key(spec) not in cache:
                         todo.append((args.dataset, args.n, args.bound, objective, levels,
                                      seed, args.folds, args.time_limit, spec["set"],

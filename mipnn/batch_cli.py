@@ -81,6 +81,9 @@ def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
     if kw.get("guard_folds"):
         raise MipnnError("--guard-folds is not combined with batch training (--batch-size); "
                          "batch training chooses its network on the validation set")
+    if kw.get("teacher"):
+        raise MipnnError("--teacher is not combined with batch training (--batch-size); "
+                         "train without --batch-size")
     if kw.get("prune") is not None:
         raise MipnnError("--prune is not combined with batch training; train without "
                          "--batch-size, or prune the batch-trained model's neurons later")

@@ -201,6 +201,10 @@ def _pct(value: float | None) -> str:
               help="MIP objectives: keep the MIP's network only if, over K folds of the "
                    "training set, it classifies more held-out examples than its gradient "
                    "start (K + 1 MIP runs share --time-limit; 0: off; docs/TRAINING.md)")
+@click.option("--teacher", type=click.Choice(["logreg"]),
+              help="train on a float teacher's labels of the training set (logistic "
+                   "regression, regularisation by cross-validation on the training set); "
+                   "accuracies are reported against the given labels (docs/TRAINING.md)")
 @click.option("--start", "start_path", type=click.Path(path_type=Path, dir_okay=False),
               metavar="MODEL.json",
               help="MIP objectives: start from this model file's network instead of the "
@@ -218,7 +222,7 @@ def train(
     select: str, highs_options: tuple[str, ...], plot: Path | None, levels: int,
     time_limit: float, seed: int, threads: int, prune: float | None, prune_mode: str,
     simplify: bool, weight_penalty: float, gd_restarts: int, guard_folds: int,
-    start_path: Path | None, out: Path, quiet: bool,
+    teacher: str | None, start_path: Path | None, out: Path, quiet: bool,
 ) -> None:
     """Train a network with the MIP solver (or the gradient baseline) and write the model
     file. Every new incumbent is shown as it is found."""
@@ -236,7 +240,7 @@ def train(
         prune_mode=prune_mode, simplify=simplify, solver=solver, warm_start=warm_start,
         symmetry=symmetry, lns=lns, target_objective=target_objective, select=select,
         highs_options=_parse_options(highs_options), weight_penalty=weight_penalty,
-        gd_restarts=gd_restarts, guard_folds=guard_folds,
+        gd_restarts=gd_restarts, guard_folds=guard_folds, teacher=teacher,
     )
     config.check()
     start_model = None

@@ -115,6 +115,8 @@ class TrainConfig:
     # classifies more held-out examples than its gradient start; keep the gradient network
     # when it does not. The time limit is shared by the K fold runs and the final run.
     guard_folds: int = 0
+    # train on a float teacher's labels of the training set (trainer/teacher.py; None: off)
+    teacher: str | None = None
 
     def check(self) -> None:
         if self.objective not in TRAIN_OBJECTIVES:
@@ -139,6 +141,15 @@ class TrainConfig:
             raise MipnnError(f"--margin must be >= 1 (an exact strict margin), got {self.margin}")
         if self.guard_folds == 1 or self.guard_folds < 0:
             raise MipnnError(f"--guard-folds must be 0 (off) or at least 2, got {self.guard_folds}")
+        if self.teacher is not None:
+            from trainer.teacher import TEACHERS
+
+            if self.teacher not in TEACHERS:
+                raise MipnnError(f"--teacher must be one of {', '.join(TEACHERS)}, "
+                                 f"got {self.teacher!r}")
+            if self.guard_folds:
+                raise MipnnError("--guard-folds and --teacher cannot be combined (the guard "
+                                 "counts held-out examples by their given labels)")
         if self.guard_folds and not self.warm_start:
             raise MipnnError("--guard-folds compares the MIP with its gradient start: it needs "
                              "--warm-start")
@@ -308,6 +319,8 @@ def train(
         from trainer.pyomo_route import pyomo_solver
 
         pyomo_solver(config.solver)  # a missing solver is a user error, before any work
+    if config.teacher is not None:
+        return _train_with_teacher(dataset, config, on_progress, on_message, start_network)
     if config.guard_folds and config.objective != "gd":
         return _train_guarded(dataset, config, on_progress, on_message)
     t_start = time.perf_counter()
@@ -598,6 +611,38 @@ def train(
         val_accuracy=val_acc, test_accuracy=test_acc, mip_train_accuracy=mip_train,
         trajectory=trajectory, candidates=pool,
     )
+
+
+def _train_with_teacher(
+    dataset: Any,
+    config: TrainConfig,
+    on_progress: Callable[[IncumbentReport], None] | None,
+    on_message: Callable[[str], None] | None,
+    start_network: list[tuple[np.ndarray, np.ndarray]] | None,
+) -> TrainResult:
+    """Train on the teacher's labels of the training set (``config.teacher``), then report
+    the training accuracy against the given labels. The model file records the teacher in
+    ``training.teacher`` (with the training accuracy on its labels)."""
+    from dataclasses import replace
+
+    from trainer.teacher import teacher_labels
+
+    X, y = dataset.X_train, dataset.y_train
+    labels, info = teacher_labels(X, y, config.teacher or "", config.seed)
+    if on_message is not None:
+        on_message(f"teacher: {info['kind']} (C={info['C']:g}) relabelled "
+                   f"{info['relabelled']} of {info['examples']} training examples")
+    fit = copy.copy(dataset)  # a Dataset or any object with its attributes
+    fit.y_train = labels
+    result = train(fit, replace(config, teacher=None), on_progress, on_message,
+                   start_network=start_network)
+    training = result.model.training
+    train_acc = accuracy(result.model, X, y)
+    training["teacher"] = info | {"train_accuracy_on_teacher_labels": result.train_accuracy}
+    training["accuracy"]["train"] = train_acc
+    training["config"]["teacher"] = config.teacher
+    result.train_accuracy = train_acc
+    return result
 
 
 def _train_guarded(

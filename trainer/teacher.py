@@ -1,0 +1,61 @@
+"""Teacher labels (knowledge distillation): a float model fitted on the training set
+relabels it, and the integer network is trained on its labels instead of the given ones.
+
+On small, noisy data the MIP fits the training labels better than the gradient baseline and
+tests worse (docs/TRAINING.md, Heart N=200): it fits the noise. A teacher's labels follow a
+smooth decision boundary, so fitting them well is no longer overfitting. Only the training
+labels are replaced; validation and test accuracy, and the accuracy the model file reports
+for the training set, are against the given labels.
+
+``logreg``: logistic regression on standardised inputs, its regularisation strength chosen
+by stratified 5-fold cross-validation on the training set alone (``LogisticRegressionCV``,
+C in 10^-3 .. 10^2), so no validation or test label is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from trainer.errors import MipnnError
+
+TEACHERS = ("logreg",)
+
+
+def teacher_labels(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0
+                   ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The teacher's labels for the training inputs ``X`` (class indices like ``y``) and a
+    record of the teacher (kind, chosen C, how many labels it changed). Raises MipnnError
+    for an unknown kind, too few examples of a class, or a teacher that predicts one class
+    for every example."""
+    if kind not in TEACHERS:
+        raise MipnnError(f"--teacher must be one of {', '.join(TEACHERS)}, got {kind!r}")
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.asarray(y)
+    counts = np.bincount(y)
+    present = counts[counts > 0]
+    if len(present) < 2:
+        raise MipnnError("--teacher: the training set holds one class only")
+    folds = int(min(5, present.min()))
+    if folds < 2:
+        raise MipnnError("--teacher: every class needs at least 2 training examples (the "
+                         "teacher's regularisation is chosen by cross-validation)")
+    model = make_pipeline(
+        StandardScaler(),
+        LogisticRegressionCV(Cs=np.logspace(-3, 2, 11),
+                             cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+                             max_iter=5000),
+    )
+    model.fit(np.asarray(X, dtype=np.float64), y)
+    labels = model.predict(np.asarray(X, dtype=np.float64)).astype(y.dtype)
+    if len(np.unique(labels)) < 2:
+        raise MipnnError("--teacher: the teacher predicts one class for every training "
+                         "example; train without --teacher")
+    info = {"kind": kind, "C": float(model[-1].C_[0]), "folds": folds,
+            "relabelled": int(np.sum(labels != y)), "examples": int(len(y))}
+    return labels, info

@@ -8,12 +8,13 @@ labels are replaced; validation and test accuracy, and the accuracy the model fi
 for the training set, are against the given labels.
 
 ``logreg``: logistic regression on standardised inputs, its regularisation strength chosen
-by stratified 5-fold cross-validation on the training set alone (``LogisticRegressionCV``,
-C in 10^-3 .. 10^2), so no validation or test label is used.
+by stratified 5-fold cross-validation accuracy on the training set alone
+(``LogisticRegressionCV``, C in 10^-3 .. 10^2), so no validation or test label is used.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -49,13 +50,17 @@ def teacher_labels(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0
         StandardScaler(),
         LogisticRegressionCV(Cs=np.logspace(-3, 2, 11),
                              cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
-                             max_iter=5000),
+                             scoring="accuracy", max_iter=5000),
     )
-    model.fit(np.asarray(X, dtype=np.float64), y)
+    with warnings.catch_warnings():
+        # scikit-learn 1.8+ announces a change of LogisticRegressionCV's fitted attributes;
+        # C_ is read in a form both layouts give
+        warnings.simplefilter("ignore", FutureWarning)
+        model.fit(np.asarray(X, dtype=np.float64), y)
     labels = model.predict(np.asarray(X, dtype=np.float64)).astype(y.dtype)
     if len(np.unique(labels)) < 2:
         raise MipnnError("--teacher: the teacher predicts one class for every training "
                          "example; train without --teacher")
-    info = {"kind": kind, "C": float(model[-1].C_[0]), "folds": folds,
+    info = {"kind": kind, "C": float(np.ravel(model[-1].C_)[0]), "folds": folds,
             "relabelled": int(np.sum(labels != y)), "examples": int(len(y))}
     return labels, info

@@ -116,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cache.exists():
         records = [json.loads(line) for line in args.cache.read_text().splitlines() if line]
     done = {r["key"] for r in records}
-    todo = [(name, shlex.split(args.common) + opts, seed) for name, opts in runs
-            for seed in seeds if f"{name}|s{seed}" not in done]
+    # seed by seed, so that a stopped comparison has every run of its first seeds
+    todo = [(name, shlex.split(args.common) + opts, seed) for seed in seeds
+            for name, opts in runs if f"{name}|s{seed}" not in done]
     if not args.report_only and todo:
         if not os.access(args.mipnn, os.X_OK):
             ap.error(f"--mipnn {args.mipnn}: not an executable (run `make venv`)")

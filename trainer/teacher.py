@@ -5,7 +5,9 @@ On small, noisy data the MIP fits the training labels better than the gradient b
 tests worse (docs/TRAINING.md, Heart N=200): it fits the noise. A teacher's labels follow a
 smooth decision boundary, so fitting them well is no longer overfitting. Only the training
 labels are replaced; validation and test accuracy, and the accuracy the model file reports
-for the training set, are against the given labels.
+for the training set, are against the given labels (the incumbent trajectory, live and in
+``training.trajectory``, and ``training.teacher.train_accuracy_on_teacher_labels`` count
+the teacher's).
 
 ``logreg``: logistic regression on standardised inputs, its regularisation strength chosen
 by stratified 5-fold cross-validation accuracy on the training set alone

@@ -631,7 +631,8 @@ def _train_with_teacher(
     labels, info = teacher_labels(X, y, config.teacher or "", config.seed)
     if on_message is not None:
         on_message(f"teacher: {info['kind']} (C={info['C']:g}) relabelled "
-                   f"{info['relabelled']} of {info['examples']} training examples")
+                   f"{info['relabelled']} of {info['examples']} training examples; the "
+                   "progress lines' train column counts its labels")
     fit = copy.copy(dataset)  # a Dataset or any object with its attributes
     fit.y_train = labels
     result = train(fit, replace(config, teacher=None), on_progress, on_message,

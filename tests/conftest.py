@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -127,3 +128,15 @@ def random_network(seed: int, shape: list[int], levels: int, w_max: int, *,
         layers.append(Layer(w, b, "linear" if last else "sign"))
     return Model(name=name, classes=[f"c{i}" for i in range(shape[-1])], input_size=shape[0],
                  levels=levels, layers=layers)
+
+
+def toy_dataset(n: int = 24, seed: int = 0, levels: int = 3) -> SimpleNamespace:
+    """A small separable problem: class 1 iff x0 + x1 > x2 + 1."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, levels + 1, (n, 4))
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 1).astype(np.int64)
+    return SimpleNamespace(
+        name="toy", classes=["no", "yes"], levels=levels, features=None,
+        X_train=X, y_train=y, X_val=X[:0], y_val=y[:0], X_test=X[:6], y_test=y[:6],
+        provenance={"dataset": "toy"},
+    )

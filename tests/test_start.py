@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import toy_dataset
 
 from mipnn.cli import main
-from tests.test_train import toy_dataset
 from trainer.errors import MipnnError
 from trainer.model import Layer, Model, forward
 from trainer.prune import simplify

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import toy_dataset
 
 from mipnn.cli import main
-from tests.test_train import toy_dataset
 from trainer.errors import MipnnError
 from trainer.model import forward
 from trainer.teacher import teacher_labels

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
+from conftest import toy_dataset
 
 from trainer.errors import MipnnError
 from trainer.formulation import NetworkSpec, build_problem, mip_scores, zero_start
 from trainer.highs import solve_highs
 from trainer.model import forward
 from trainer.train import TrainConfig, check_mip_agrees, model_name, train
-
-
-def toy_dataset(n: int = 24, seed: int = 0, levels: int = 3) -> SimpleNamespace:
-    """A small separable problem: class 1 iff x0 + x1 > x2 + 1."""
-    rng = np.random.default_rng(seed)
-    X = rng.integers(0, levels + 1, (n, 4))
-    y = (X[:, 0] + X[:, 1] > X[:, 2] + 1).astype(np.int64)
-    return SimpleNamespace(
-        name="toy", classes=["no", "yes"], levels=levels, features=None,
-        X_train=X, y_train=y, X_val=X[:0], y_val=y[:0], X_test=X[:6], y_test=y[:6],
-        provenance={"dataset": "toy"},
-    )
 
 
 @pytest.mark.parametrize("hidden,bound", [((), 2), ((3,), 1), ((3, 2), 1)])

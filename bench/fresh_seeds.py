@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run", action="append", default=[], metavar="NAME=OPTIONS")
     ap.add_argument("--cache", type=Path, required=True)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--mipnn", default=str(REPO / ".venv" / "bin" / "mipnn"))
+    ap.add_argument("--mipnn", default=str(Path(sys.executable).parent / "mipnn"),
+                    help="the mipnn command (default: the one beside this Python)")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args(argv)
     try:

@@ -353,13 +353,9 @@ def _start_model(path: Path, config: Any, levels: int) -> Any:
     """The model file ``--start`` names, checked against the options before any data is
     read (the rest is checked against the data by start_network_from_model)."""
     from trainer.model import load_model
+    from trainer.train import check_start_config
 
-    if config.objective == "gd":
-        raise MipnnError("--start gives the MIP a starting network; the gradient baseline "
-                         "(--objective gd) does not take one")
-    if config.guard_folds:
-        raise MipnnError("--guard-folds compares the MIP with its gradient start; it cannot "
-                         "be combined with --start")
+    check_start_config(config)
     model = load_model(path)
     source = click.get_current_context().get_parameter_source("levels")
     if source is not click.core.ParameterSource.DEFAULT and levels != model.levels:

@@ -227,6 +227,16 @@ def _solver_fn(config: TrainConfig) -> Callable[..., SolveResult]:
     return run_pyomo
 
 
+def check_start_config(config: TrainConfig) -> None:
+    """Raise MipnnError when ``config`` cannot take a start network (``--start``)."""
+    if config.objective == "gd":
+        raise MipnnError("--start gives the MIP a starting network; the gradient baseline "
+                         "(--objective gd) does not take one")
+    if config.guard_folds:
+        raise MipnnError("--guard-folds compares the MIP with its gradient start; it cannot "
+                         "be combined with --start")
+
+
 def start_network_from_model(
     model: Model, config: TrainConfig, dataset: Any, source: str = "the start model"
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -309,12 +319,7 @@ def train(
     cannot fit the training set, and MipnnError for a bad configuration."""
     config.check()
     if start_network is not None:
-        if config.objective == "gd":
-            raise MipnnError("--start gives the MIP a starting network; the gradient "
-                             "baseline (--objective gd) does not take one")
-        if config.guard_folds:
-            raise MipnnError("--guard-folds compares the MIP with its gradient start; it "
-                             "cannot be combined with --start")
+        check_start_config(config)
     if config.solver != "highspy" and config.objective != "gd":
         from trainer.pyomo_route import pyomo_solver
 

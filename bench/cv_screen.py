@@ -128,13 +128,14 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
     cfg.check()
     X, y = ds.X_train, ds.y_train
     correct = start_correct = 0
+    bagged = bool(bag) and objective != "gd"
     t0 = time.perf_counter()
     split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for part, (fit, out) in enumerate(split.split(X, y)):
         sub = copy.copy(ds)
         sub.X_train, sub.y_train = X[fit], y[fit]
         fold_cfg = replace(cfg, seed=seed * 1000 + part)
-        if bag and objective != "gd":
+        if bagged:
             model, start = _bagged(sub, fold_cfg, bag)
             start_correct += int(round(accuracy(start, X[out], y[out]) * len(out)))
         else:
@@ -145,7 +146,7 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
            "time_limit": time_limit, "set": sets, "bag": bag,
            "held_out_correct": correct, "held_out": int(len(y)),
            # the common start of a consensus: equals the paired gradient run's count
-           **({"start_held_out_correct": start_correct} if bag and objective != "gd" else {}),
+           **({"start_held_out_correct": start_correct} if bagged else {}),
            "time": round(time.perf_counter() - t0, 1),
            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
     rec["key"] = run_key(rec)

@@ -31,8 +31,6 @@ def batch_options(func: Callable[..., Any]) -> Callable[..., Any]:
             if given:
                 _fail(f"{', '.join(given)} go(es) with --batch-size (batch training)")
             return func(**kwargs)
-        if kwargs.get("start_path") is not None:
-            _fail("--start applies to one MIP; batch training starts from --batch-start")
         try:
             return run_batch(kwargs, opts)
         except MipnnError as exc:
@@ -81,6 +79,9 @@ def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
     if kw.get("guard_folds"):
         raise MipnnError("--guard-folds is not combined with batch training (--batch-size); "
                          "batch training chooses its network on the validation set")
+    if kw.get("start_path") is not None:
+        raise MipnnError("--start applies to one MIP; batch training starts from "
+                         "--batch-start")
     if kw.get("teacher"):
         raise MipnnError("--teacher is not combined with batch training (--batch-size); "
                          "train without --batch-size")

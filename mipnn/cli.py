@@ -17,6 +17,7 @@ from codegen.strategy import STRATEGY_CHOICES
 from mipnn.batch_cli import batch_options
 from mipnn.failure import Failure
 from trainer.errors import DataError, MipnnError
+from trainer.teacher import TEACHERS
 
 DATASET_HELP = "built-in data set (see `mipnn datasets`)"
 
@@ -201,7 +202,7 @@ def _pct(value: float | None) -> str:
               help="MIP objectives: keep the MIP's network only if, over K folds of the "
                    "training set, it classifies more held-out examples than its gradient "
                    "start (K + 1 MIP runs share --time-limit; 0: off; docs/TRAINING.md)")
-@click.option("--teacher", type=click.Choice(["logreg"]),
+@click.option("--teacher", type=click.Choice(TEACHERS),
               help="train on a float teacher's labels of the training set (logistic "
                    "regression, regularisation by cross-validation on the training set); "
                    "accuracies are reported against the given labels (docs/TRAINING.md)")

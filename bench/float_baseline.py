@@ -9,6 +9,10 @@ baseline, `--objective gd`), so a target such as "81.4 % on Heart" can be read a
 an unconstrained model reaches on those seeds. One column per group of seeds, mean test %.
 
     .venv/bin/python bench/float_baseline.py --dataset heart --n 200 --seeds 0-4 5-9 10-19
+
+`--teacher` adds `mipnn train --teacher logreg`'s teacher (logistic regression, its C chosen
+by cross-validation on the training set; trainer/teacher.py) and one gradient run on its
+labels, and prints, per group, the paired difference of that run to the plain one.
 """
 
 from __future__ import annotations
@@ -45,10 +49,24 @@ def models(seed: int) -> dict[str, Any]:
     }
 
 
+TEACHER = "the teacher (logistic regression, C by cross-validation)"
+GD = "integer network, one gradient run (gd, P=1)"
+GD_TEACHER = "integer network, one gradient run on the teacher's labels"
+
+
 def split_accuracies(dataset: str, n: int, seed: int, data_dir: Path,
-                    with_gd: bool = True) -> dict[str, float]:
-    """Each model's test accuracy (a fraction) on the benchmark's split for one seed."""
+                    with_gd: bool = True, with_teacher: bool = False) -> dict[str, float]:
+    """Each model's test accuracy (a fraction) on the benchmark's split for one seed;
+    ``with_teacher`` adds the teacher of ``--teacher logreg`` and, with ``with_gd``, one
+    gradient run on its labels."""
+    from dataclasses import replace
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     from trainer.data import load_dataset
+    from trainer.teacher import teacher_labels
     from trainer.train import TrainConfig, train
 
     ds = load_dataset(dataset, data_dir=data_dir, train_size=n, seed=seed)
@@ -58,10 +76,28 @@ def split_accuracies(dataset: str, n: int, seed: int, data_dir: Path,
         for name, model in models(seed).items():
             model.fit(ds.X_train, ds.y_train)
             out[name] = float(np.mean(model.predict(ds.X_test) == ds.y_test))
+        if with_teacher:
+            # the teacher's C, refitted on the whole training set as teacher_labels does
+            _, info = teacher_labels(ds.X_train, ds.y_train, "logreg", seed)
+            model = make_pipeline(StandardScaler(),
+                                  LogisticRegression(C=info["C"], max_iter=5000))
+            model.fit(ds.X_train, ds.y_train)
+            out[TEACHER] = float(np.mean(model.predict(ds.X_test) == ds.y_test))
     if with_gd:
-        r = train(ds, TrainConfig(hidden=(16,), bound=1, objective="gd", seed=seed, threads=1))
-        out["integer network, one gradient run (gd, P=1)"] = float(r.test_accuracy)
+        config = TrainConfig(hidden=(16,), bound=1, objective="gd", seed=seed, threads=1)
+        out[GD] = float(train(ds, config).test_accuracy)
+        if with_teacher:
+            out[GD_TEACHER] = float(train(ds, replace(config, teacher="logreg")).test_accuracy)
     return out
+
+
+def paired_line(results: dict[int, dict[str, float]], name: str, base: str) -> str:
+    """``name`` against ``base`` over one group's seeds: the mean paired difference in test
+    points +/- its standard error, and how many seeds it is higher and lower in."""
+    d = 100 * np.array([r[name] - r[base] for r in results.values()])
+    se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
+    return (f"{d.mean():+.1f} +/- {se:.1f} points over {d.size} seeds (higher in "
+            f"{int((d > 0).sum())}, lower in {int((d < 0).sum())})")
 
 
 def table(results: dict[str, dict[int, dict[str, float]]]) -> list[str]:
@@ -84,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", nargs="+", default=["0-4"], metavar="GROUP",
                     help="groups of seeds, one column each: 0-4 5-9 10-19 (default 0-4)")
     ap.add_argument("--no-gd", action="store_true", help="float models only")
+    ap.add_argument("--teacher", action="store_true",
+                    help="add --teacher logreg's teacher and one gradient run on its labels")
     ap.add_argument("--data-dir", default=os.environ.get(
         "MIPNN_DATA_DIR", str(REPO.parent / "shared" / "data")))
     args = ap.parse_args(argv)
@@ -97,13 +135,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for g, seeds in groups.items():
             results[g] = {s: split_accuracies(args.dataset, args.n, s, Path(args.data_dir),
-                                              not args.no_gd) for s in seeds}
+                                              not args.no_gd, args.teacher)
+                          for s in seeds}
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{args.dataset}, N={args.n}: mean test accuracy % on the benchmark's splits")
     print()
     print("\n".join(table(results)))
+    if args.teacher and not args.no_gd:
+        print()
+        print("one gradient run on the teacher's labels against one on the given labels "
+              "(paired, mean +/- standard error):")
+        for g, res in results.items():
+            print(f"- seeds {g}: {paired_line(res, GD_TEACHER, GD)}")
+        if len(results) > 1:
+            every = {(g, s): r for g, res in results.items() for s, r in res.items()}
+            print(f"- all: {paired_line(every, GD_TEACHER, GD)}")
     return 0
 
 

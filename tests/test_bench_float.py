@@ -47,3 +47,12 @@ def test_float_models_fit_the_benchmark_split(fb):
     acc = fb.split_accuracies("breast_cancer", 100, 0, REPO, with_gd=False)
     assert set(acc) == set(fb.models(0))
     assert acc["logistic regression (C=1)"] > 0.9
+
+
+def test_teacher_rows_and_paired_line(fb):
+    acc = fb.split_accuracies("breast_cancer", 100, 0, REPO, with_gd=True, with_teacher=True)
+    assert {fb.TEACHER, fb.GD, fb.GD_TEACHER} <= set(acc)
+    assert acc[fb.TEACHER] > 0.85
+    res = {0: {"x": 0.8, "y": 0.7}, 1: {"x": 0.6, "y": 0.7}, 2: {"x": 0.9, "y": 0.8}}
+    assert fb.paired_line(res, "x", "y") == (
+        "+3.3 +/- 6.7 points over 3 seeds (higher in 2, lower in 1)")

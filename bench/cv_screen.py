@@ -166,24 +166,25 @@ def seed_text(seeds: list[int]) -> str:
 
 def report(cache: dict[str, dict[str, Any]]) -> str:
     """One row per configuration: held-out accuracy and the paired difference to the
-    gradient baseline at the same data set, N, P, L, seed, folds and time limit."""
+    gradient baseline at the same configuration version, data set, N, P, L, seed, folds and
+    time limit (the data column names the version: `heart v7`)."""
     gd = {(r["dataset"], r["n"], r["bound"], r["levels"], r["seed"], r["folds"],
-           r["time_limit"]): r for r in cache.values()
+           r["time_limit"], r["version"]): r for r in cache.values()
           if r["objective"] == "gd" and not r["set"]}
     groups: dict[tuple, list[tuple[dict, dict]]] = {}
     for r in cache.values():
         if r["objective"] == "gd" and not r["set"]:
             continue
         base = gd.get((r["dataset"], r["n"], r["bound"], r["levels"], r["seed"], r["folds"],
-                       r["time_limit"]))
+                       r["time_limit"], r["version"]))
         if base is None:
             continue
         changes = [f"{k}={v}" for k, v in sorted(r["set"].items())]
         if r.get("bag"):
             changes.append(f"consensus of {r['bag']} sub-sample runs")
         sets = ", ".join(changes) or "-"
-        key = (r["dataset"], r["n"], r["bound"], r["objective"], sets, r["levels"],
-               r["folds"], r["time_limit"])
+        key = (f"{r['dataset']} v{r['version']}", r["n"], r["bound"], r["objective"], sets,
+               r["levels"], r["folds"], r["time_limit"])
         groups.setdefault(key, []).append((r, base))
     lines = ["| data | N | P | objective | changes | L | K | s per fold | seeds | held-out % "
              "| gradient % | difference (examples of N) |",
@@ -191,8 +192,8 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
     # the gradient baseline's own rows (every L measured, with or without a configuration)
     gd_groups: dict[tuple, list[dict]] = {}
     for r in gd.values():
-        gd_groups.setdefault((r["dataset"], r["n"], r["bound"], "gd", "-", r["levels"],
-                              r["folds"], r["time_limit"]), []).append(r)
+        gd_groups.setdefault((f"{r['dataset']} v{r['version']}", r["n"], r["bound"], "gd",
+                              "-", r["levels"], r["folds"], r["time_limit"]), []).append(r)
     for key in sorted(gd_groups):
         runs = sorted(gd_groups[key], key=lambda r: r["seed"])
         n = runs[0]["held_out"]

@@ -20,8 +20,8 @@ def screen():
     return load_bench_script("cv_screen.py", "bench_cv_screen")
 
 
-def _rec(screen, objective, seed, correct, levels=255, sets=None):
-    rec = {"version": 6, "dataset": "heart", "n": 200, "bound": 1, "objective": objective,
+def _rec(screen, objective, seed, correct, levels=255, sets=None, version=6):
+    rec = {"version": version, "dataset": "heart", "n": 200, "bound": 1, "objective": objective,
            "levels": levels, "seed": seed, "folds": 5, "time_limit": 16.0,
            "set": sets or {}, "held_out_correct": correct, "held_out": 200}
     rec["key"] = screen.run_key(rec)
@@ -43,11 +43,14 @@ def test_report_pairs_each_configuration_with_the_gradient_run_of_its_seed(scree
             # a changed configuration is its own row, paired with the same gradient runs
             _rec(screen, "sat_margin", 60, 170, sets={"margin": 4}),
             # no gradient run at L=15 for seed 60: left out, not paired with L=255's
-            _rec(screen, "sat_margin", 60, 100, levels=15)]
+            _rec(screen, "sat_margin", 60, 100, levels=15),
+            # another configuration version: not paired with version 6's gradient runs
+            _rec(screen, "sat_margin", 60, 120, version=7)]
     assert len({r["key"] for r in recs}) == len(recs)
     table = screen.report({r["key"]: r for r in recs})
     rows = [line for line in table.splitlines() if line.startswith("| heart")]
     assert len(rows) == 3, table
+    assert all(row.startswith("| heart v6 |") for row in rows)
     gd_row, plain, margin4 = rows
     assert "| gd |" in gd_row and "| 60-61 | 77.5 |" in gd_row
     # (163 - 160, 149 - 150) = (+3, -1): mean +1.0, standard error 2.0
@@ -97,7 +100,13 @@ def test_consensus_keeps_a_change_only_where_most_runs_agree(screen):
 
 
 def test_a_consensus_run_starts_from_the_paired_gradient_network(screen, shared_data):
-    gd = screen.one_run("heart", 40, 1, "gd", 7, 0, 2, 2.0, {}, str(shared_data))
+    from bench.paper import run_config
+
+    # the common start is a gradient run on the labels the MIP trains on: the teacher's
+    # where the benchmark's configuration has one (Heart, version 7)
+    teacher = run_config("heart", "sat_margin").get("teacher")
+    sets = {"teacher": teacher} if teacher else {}
+    gd = screen.one_run("heart", 40, 1, "gd", 7, 0, 2, 2.0, sets, str(shared_data))
     bag = screen.one_run("heart", 40, 1, "sat_margin", 7, 0, 2, 2.0, {}, str(shared_data),
                          2)
     assert bag["bag"] == 2 and bag["key"].endswith("|bag2")

@@ -61,12 +61,8 @@ def split_accuracies(dataset: str, n: int, seed: int, data_dir: Path,
     gradient run on its labels."""
     from dataclasses import replace
 
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     from trainer.data import load_dataset
-    from trainer.teacher import teacher_labels
+    from trainer.teacher import fit_teacher
     from trainer.train import TrainConfig, train
 
     ds = load_dataset(dataset, data_dir=data_dir, train_size=n, seed=seed)
@@ -77,11 +73,7 @@ def split_accuracies(dataset: str, n: int, seed: int, data_dir: Path,
             model.fit(ds.X_train, ds.y_train)
             out[name] = float(np.mean(model.predict(ds.X_test) == ds.y_test))
         if with_teacher:
-            # the teacher's C, refitted on the whole training set as teacher_labels does
-            _, info = teacher_labels(ds.X_train, ds.y_train, "logreg", seed)
-            model = make_pipeline(StandardScaler(),
-                                  LogisticRegression(C=info["C"], max_iter=5000))
-            model.fit(ds.X_train, ds.y_train)
+            model = fit_teacher(ds.X_train, ds.y_train, "logreg", seed)
             out[TEACHER] = float(np.mean(model.predict(ds.X_test) == ds.y_test))
     if with_gd:
         config = TrainConfig(hidden=(16,), bound=1, objective="gd", seed=seed, threads=1)

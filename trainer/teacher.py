@@ -26,12 +26,9 @@ from trainer.errors import MipnnError
 TEACHERS = ("logreg",)
 
 
-def teacher_labels(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0
-                   ) -> tuple[np.ndarray, dict[str, Any]]:
-    """The teacher's labels for the training inputs ``X`` (class indices like ``y``) and a
-    record of the teacher (kind, chosen C, how many labels it changed). Raises MipnnError
-    for an unknown kind, too few examples of a class, or a teacher that predicts one class
-    for every example."""
+def fit_teacher(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0) -> Any:
+    """The fitted teacher (a scikit-learn pipeline, refitted on all of ``X`` with the chosen
+    C). Raises MipnnError for an unknown kind or too few examples of a class."""
     if kind not in TEACHERS:
         raise MipnnError(f"--teacher must be one of {', '.join(TEACHERS)}, got {kind!r}")
     from sklearn.linear_model import LogisticRegressionCV
@@ -59,10 +56,22 @@ def teacher_labels(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0
         # C_ is read in a form both layouts give
         warnings.simplefilter("ignore", FutureWarning)
         model.fit(np.asarray(X, dtype=np.float64), y)
+    return model
+
+
+def teacher_labels(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0
+                   ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The teacher's labels for the training inputs ``X`` (class indices like ``y``) and a
+    record of the teacher (kind, chosen C, how many labels it changed). Raises MipnnError
+    for an unknown kind, too few examples of a class, or a teacher that predicts one class
+    for every example."""
+    y = np.asarray(y)
+    model = fit_teacher(X, y, kind, seed)
     labels = model.predict(np.asarray(X, dtype=np.float64)).astype(y.dtype)
     if len(np.unique(labels)) < 2:
         raise MipnnError("--teacher: the teacher predicts one class for every training "
                          "example; train without --teacher")
-    info = {"kind": kind, "C": float(np.ravel(model[-1].C_)[0]), "folds": folds,
+    info = {"kind": kind, "C": float(np.ravel(model[-1].C_)[0]),
+            "folds": int(model[-1].cv.get_n_splits()),
             "relabelled": int(np.sum(labels != y)), "examples": int(len(y))}
     return labels, info

@@ -168,15 +168,17 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
     """One row per configuration: held-out accuracy and the paired difference to the
     gradient baseline at the same configuration version, data set, N, P, L, seed, folds and
     time limit (the data column names the version: `heart v7`)."""
-    gd = {(r["dataset"], r["n"], r["bound"], r["levels"], r["seed"], r["folds"],
-           r["time_limit"], r["version"]): r for r in cache.values()
+    def pairing(r: dict[str, Any]) -> tuple:
+        return (r["dataset"], r["n"], r["bound"], r["levels"], r["seed"], r["folds"],
+                r["time_limit"], r["version"])
+
+    gd = {pairing(r): r for r in cache.values()
           if r["objective"] == "gd" and not r["set"]}
     groups: dict[tuple, list[tuple[dict, dict]]] = {}
     for r in cache.values():
         if r["objective"] == "gd" and not r["set"]:
             continue
-        base = gd.get((r["dataset"], r["n"], r["bound"], r["levels"], r["seed"], r["folds"],
-                       r["time_limit"], r["version"]))
+        base = gd.get(pairing(r))
         if base is None:
             continue
         changes = [f"{k}={v}" for k, v in sorted(r["set"].items())]

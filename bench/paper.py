@@ -78,14 +78,13 @@ OBJECTIVE_CONFIGS: dict[int, dict[str, dict[str, Any]]] = {
     # version 6 (Heart): a weight penalty that only breaks ties between the MIP's solutions
     6: _V3_OBJECTIVES | {"sat_margin": {"margin": 2, "weight_penalty": 0.0025},
                          "min_hinge": {"weight_penalty": 0.0025},
-                         "max_correct": {"weight_penalty": 0.0025}},
-    # version 7 (Heart): version 6, the MIP objectives trained on a float teacher's labels;
-    # gd_teacher shows what the teacher gives one gradient run without the MIP
-    7: _V3_OBJECTIVES | {
-        "sat_margin": {"margin": 2, "weight_penalty": 0.0025, "teacher": "logreg"},
-        "min_hinge": {"weight_penalty": 0.0025, "teacher": "logreg"},
-        "max_correct": {"weight_penalty": 0.0025, "teacher": "logreg"},
-        "gd_teacher": {"objective": "gd", "teacher": "logreg"}}}
+                         "max_correct": {"weight_penalty": 0.0025}}}
+# version 7 (Heart): version 6, the MIP objectives trained on a float teacher's labels;
+# gd_teacher shows what the teacher gives one gradient run without the MIP
+OBJECTIVE_CONFIGS[7] = OBJECTIVE_CONFIGS[6] | {
+    o: OBJECTIVE_CONFIGS[6][o] | {"teacher": "logreg"}
+    for o in ("sat_margin", "min_hinge", "max_correct")} | {
+    "gd_teacher": {"objective": "gd", "teacher": "logreg"}}
 # per data set, last (version 4 on): Heart's validation split has 25 examples (one example
 # is 4 points), too few to rank gradient runs or incumbents, so Heart keeps one gradient
 # run and the best objective; it has no gd_best8 cell.

@@ -408,13 +408,10 @@ def _done_when(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]
     for k in sorted(groups):
         if k[0] != 300 or k[4].startswith("gd"):
             continue
-        gd = groups.get((*k[:4], "gd"))
-        if not gd:
-            continue
         # on the seeds the cell has: a partial cell against gd's full mean would compare
         # different data splits
         seeds = {r["seed"] for r in groups[k]}
-        gd = [r for r in gd if r["seed"] in seeds]
+        gd = [r for r in groups.get((*k[:4], "gd"), []) if r["seed"] in seeds]
         if not gd:
             continue
         compared += 1

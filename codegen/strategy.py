@@ -85,6 +85,9 @@ MAX_UNROLLED_STATEMENTS = 6000
 I16_MAX = 2**15 - 1
 I32_MAX = 2**31 - 1
 I64_MAX = 2**63 - 1
+# Accumulator types by width: an expression mixing two of them must be computed in the
+# wider one (a sum of two ``int_fast16_t`` values is computed in ``int``: 16 bits on AVR).
+TYPE_RANK = {"int_fast16_t": 1, "int32_t": 2, "int64_t": 3}
 
 
 # ---------------------------------------------------------------- cost model
@@ -331,6 +334,9 @@ class Op:
     ctype: str = ""
     value: int = 0  # let: constant start; term: coefficient; pack: the bit; xnor: 2**shift
     source: str = ""  # let: the variable it starts from (empty: constant only)
+    # let: the source is read as this (wider) type before the addition, so that the sum is
+    # computed in ``ctype`` and not in the narrower source type (16-bit ``int`` on AVR)
+    widen: str = ""
     index: int = 0  # term: input index; pack: bit number; gather: offset in the term table
     wide: bool = False  # term: compute the product in int32_t
     adds: list[tuple[str, str, int]] = field(default_factory=list)  # cond: (var, type, delta)
@@ -754,9 +760,11 @@ class _Builder:
                 iv.add(min(0, d * L), max(0, d * L))
             ctype = iv.ctype
             self.type_of[var] = ctype
+            source = names[par] if par != 0 else ""
+            narrower = source and TYPE_RANK[self.type_of[source]] < TYPE_RANK[ctype]
             self.emit(
-                Op("let", var=var, ctype=ctype, value=delta_b,
-                   source=names[par] if par != 0 else "")
+                Op("let", var=var, ctype=ctype, value=delta_b, source=source,
+                   widen=ctype if narrower else "")
             )
             self.counts["neuron"] += 1
             for sign, chunk in chunks:

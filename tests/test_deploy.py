@@ -115,7 +115,17 @@ def linear_model() -> Model:
                  layers=[Layer(w, np.array([5, -5, 0]), "linear")])
 
 
-FIXED_MODELS = {"extreme": extreme_model, "deep": deep_model, "linear": linear_model}
+def sum_in_int_model() -> Model:
+    """Issue 21, cause 1: neuron 1 starts from neuron 0 (``z0_1 = z0_0 + 26000``); z0_0 is
+    16 bits, z0_1 needs 32, and the sum overflowed AVR's 16-bit ``int`` before the cast."""
+    return Model(name="hostile", classes=["a", "b"], input_size=4, levels=255,
+                 layers=[Layer(np.array([[127, 0, 0, 0], [127, -127, 0, 0]]),
+                               np.array([-16000, 10000]), "sign"),
+                         Layer(np.array([[1, -1], [-1, 1]]), np.array([0, 0]), "linear")])
+
+
+FIXED_MODELS = {"extreme": extreme_model, "deep": deep_model, "linear": linear_model,
+                "sum_in_int": sum_in_int_model}
 
 
 # ---------------------------------------------------------------- the program, in Python
@@ -130,6 +140,17 @@ RANGES = {
 }
 
 
+WIDTH_RANK = {"int_fast16_t": 1, "int32_t": 2, "int64_t": 3}
+
+
+def const_type(value: int) -> str:
+    """The type of an integer constant as the generated C writes it (``_c_int``): plain
+    ``int`` within 16 bits, else ``INT32_C``, else ``INT64_C``."""
+    if abs(value) <= 2**15 - 1:
+        return "int_fast16_t"
+    return "int32_t" if -(2**31) <= value <= 2**31 - 1 else "int64_t"
+
+
 def interpret(model: Model, strategy: str, X: np.ndarray, budget: int | None = None,
               profile: str = "cortex-m3") -> np.ndarray:
     """Run the unrolled program's statements with Python integers, checking that every
@@ -138,18 +159,40 @@ def interpret(model: Model, strategy: str, X: np.ndarray, budget: int | None = N
     out = np.zeros((len(X), model.n_classes), dtype=np.int64)
     env: dict[str, int] = {}
 
+    types: dict[str, str] = {}
+
     def put(var: str, value: int, ctype: str) -> None:
         lo, hi = RANGES[ctype]
         assert lo <= value <= hi, f"{var} = {value} does not fit {ctype}"
         env[var] = value
+        types[var] = ctype
+
+    def expr(what: str, value: int, *operand_types: str) -> int:
+        """A sum computed in C: in the widest operand type, at least ``int`` (16 bits on
+        AVR, like ``int_fast16_t``); the value must fit that type, not only the variable
+        that receives it."""
+        ctype = max(("int_fast16_t", *operand_types), key=WIDTH_RANK.__getitem__)
+        lo, hi = RANGES[ctype]
+        assert lo <= value <= hi, f"{what}: {value} overflows {ctype} (an intermediate)"
+        return value
 
     for v, x in enumerate(X.astype(int).tolist()):
         env.clear()
         for op in program.ops:
             if op.kind == "let":
-                put(op.var, (env[op.source] if op.source else 0) + op.value, op.ctype)
+                if op.source:
+                    value = expr(f"{op.var} = {op.source} + {op.value}",
+                                 env[op.source] + op.value,
+                                 op.widen or types[op.source], const_type(op.value))
+                else:
+                    value = op.value
+                put(op.var, value, op.ctype)
             elif op.kind == "term":
-                put(op.var, env[op.var] + op.value * x[op.index], op.ctype)
+                product = expr(f"{op.value} * x[{op.index}]", op.value * x[op.index],
+                               "int32_t" if op.wide else "int_fast16_t")
+                put(op.var, expr(f"{op.var} + {op.value} * x", env[op.var] + product,
+                                 op.ctype, "int32_t" if op.wide else "int_fast16_t"),
+                    op.ctype)
             elif op.kind == "walk":
                 # the helper: d[k] = the sum of x over list k, every partial sum 16 bits
                 d, at = [], 0
@@ -164,18 +207,23 @@ def interpret(model: Model, strategy: str, X: np.ndarray, budget: int | None = N
                     at += 1 + n
                 assert at == len(program.table)
             elif op.kind == "gather":
-                put(op.var, env[op.var] + op.value * d[op.index], op.ctype)
+                put(op.var, expr(f"{op.var} +- d", env[op.var] + op.value * d[op.index],
+                                 op.ctype), op.ctype)
             elif op.kind == "cond":
                 if env[op.var] >= 0:
                     for target, ctype, delta in op.adds:
-                        put(target, env[target] + delta, ctype)
+                        put(target, expr(f"{target} + {delta}", env[target] + delta, ctype,
+                                         const_type(delta)), ctype)
             elif op.kind == "pack":
                 if env[op.var] >= 0:
                     put(op.word, env[op.word] | op.value, op.word_type)
             elif op.kind == "xnor":
                 mask = op.mask or (1 << op.bits) - 1
                 count = bin((env[op.word] ^ op.flip) & mask).count("1")
-                put(op.var, env[op.var] + count * op.value, op.ctype)
+                wide = "int32_t" if op.wide else "int_fast16_t"
+                product = expr(f"popcount * {op.value}", count * op.value, wide)
+                put(op.var, expr(f"{op.var} + popcount", env[op.var] + product, op.ctype, wide),
+                    op.ctype)
         out[v] = [env[var] for var, _ in program.scores]
     return out
 

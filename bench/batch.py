@@ -51,7 +51,7 @@ def load_rows() -> list[dict[str, Any]]:
 
 
 def gradient_network(ds: Any, spec: Any, seed: int, **kw: Any) -> Any:
-    """The gradient baseline (trainer.gd), as the mipnn variant's start uses it."""
+    """The gradient baseline (mipnn.trainer.gd), as the mipnn variant's start uses it."""
     from mipnn.batch_cli import _gradient_start
 
     return _gradient_start(ds, spec, seed, **kw)
@@ -60,10 +60,10 @@ def gradient_network(ds: Any, spec: Any, seed: int, **kw: Any) -> Any:
 def run_batch(n: int, variant: str, epochs: int, time_limit: float, workers: int, seed: int,
               bound: int = 15, hidden: int = 16, batch_size: int = 100, finetune: int = 0,
               start: str = "gd", label: str = "") -> dict[str, Any]:
-    from trainer.batch import BatchConfig, train_batches
-    from trainer.data import load_dataset
-    from trainer.formulation import NetworkSpec
-    from trainer.model import accuracy
+    from mipnn.trainer.batch import BatchConfig, train_batches
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.formulation import NetworkSpec
+    from mipnn.trainer.model import accuracy
 
     ds = load_dataset("adult", data_dir=data_dir(), train_size=n, seed=seed)
     spec = NetworkSpec(int(ds.X_train.shape[1]), (hidden,), 2, bound, int(ds.levels))
@@ -97,10 +97,10 @@ def run_batch(n: int, variant: str, epochs: int, time_limit: float, workers: int
 
 
 def run_gd(n: int, seed: int, bound: int = 15, hidden: int = 16, label: str = "") -> dict[str, Any]:
-    from trainer.batch import _as_model
-    from trainer.data import load_dataset
-    from trainer.formulation import NetworkSpec
-    from trainer.model import accuracy
+    from mipnn.trainer.batch import _as_model
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.formulation import NetworkSpec
+    from mipnn.trainer.model import accuracy
 
     ds = load_dataset("adult", data_dir=data_dir(), train_size=n, seed=seed)
     spec = NetworkSpec(int(ds.X_train.shape[1]), (hidden,), 2, bound, int(ds.levels))
@@ -119,9 +119,9 @@ def run_gd(n: int, seed: int, bound: int = 15, hidden: int = 16, label: str = ""
 
 
 def throughput(n_mips: int = 20, time_limit: float = 3.0) -> None:
-    from trainer.batch import BatchTask, _LocalPool, solve_batch
-    from trainer.data import load_dataset
-    from trainer.formulation import NetworkSpec, default_bounds
+    from mipnn.trainer.batch import BatchTask, _LocalPool, solve_batch
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.formulation import NetworkSpec, default_bounds
 
     ds = load_dataset("adult", data_dir=data_dir(), train_size=100 * n_mips, seed=0)
     spec = NetworkSpec(int(ds.X_train.shape[1]), (16,), 2, 15, int(ds.levels))
@@ -145,8 +145,8 @@ def throughput(n_mips: int = 20, time_limit: float = 3.0) -> None:
 
 
 def prune(alphas: list[float], time_limit: float, seeds: list[int], n: int = 800) -> None:
-    from trainer.data import load_dataset
-    from trainer.train import TrainConfig, train
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.train import TrainConfig, train
 
     for seed in seeds:
         ds = load_dataset("adult", data_dir=data_dir(), train_size=n, seed=seed)

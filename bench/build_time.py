@@ -19,9 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trainer.data import load_dataset
-    from trainer.formulation import NetworkSpec, build_problem
-    from trainer.highs import solve_highs
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.formulation import NetworkSpec, build_problem
+    from mipnn.trainer.highs import solve_highs
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-dir", default=os.environ.get(
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {objective} | {n} | {args.bound} | {p.n_rows:,} | {p.n_cols:,} | "
                   f"{p.A.nnz:,} | {b:.3f} | {h:.3f} | {b + h:.3f} |", flush=True)
             if args.pyomo and n == args.n[0]:
-                from trainer.pyomo_route import to_pyomo
+                from mipnn.trainer.pyomo_route import to_pyomo
 
                 t0 = time.perf_counter()
                 to_pyomo(p)

@@ -87,8 +87,8 @@ def _bagged(sub: Any, cfg: Any, bag: int) -> Any:
 
     from sklearn.model_selection import StratifiedKFold
 
-    from trainer.model import network_model
-    from trainer.train import start_network_from_model, train
+    from mipnn.trainer.model import network_model
+    from mipnn.trainer.train import start_network_from_model, train
 
     X, y = sub.X_train, sub.y_train
     gd = train(sub, replace(cfg, objective="gd"))
@@ -116,9 +116,9 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
     from sklearn.model_selection import StratifiedKFold
 
     from bench.paper import HIDDEN, VERSIONS, run_config
-    from trainer.data import load_dataset
-    from trainer.model import accuracy
-    from trainer.train import TrainConfig, train
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.model import accuracy
+    from mipnn.trainer.train import TrainConfig, train
 
     ds = load_dataset(dataset, data_dir=Path(data_dir), train_size=n, seed=seed,
                       levels=levels)
@@ -263,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(str(exc))
     from dataclasses import fields
 
-    from trainer.errors import MipnnError
-    from trainer.train import TrainConfig
+    from mipnn.trainer.errors import MipnnError
+    from mipnn.trainer.train import TrainConfig
 
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(sets) - known)

@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from codegen.export import generate  # noqa: E402
-from codegen.strategy import STRATEGIES  # noqa: E402
-from mipnn.firmware import (  # noqa: E402
+from mipnn.codegen.export import generate  # noqa: E402
+from mipnn.codegen.strategy import STRATEGIES  # noqa: E402
+from mipnn.device import (  # noqa: E402
     FirmwareReport,
     golden_vectors,
     list_targets,
@@ -37,7 +37,7 @@ from mipnn.firmware import (  # noqa: E402
     vector_budget,
     write_report,
 )
-from trainer.model import file_sha256, load_model  # noqa: E402
+from mipnn.trainer.model import file_sha256, load_model  # noqa: E402
 
 DEFAULT_MODEL = REPO / "bench" / "models" / "adult-108-16-2-l255.json"
 OLD_MODEL = REPO / "bench" / "models" / "adult-108-16-2.json"  # very regular weight rows
@@ -59,7 +59,7 @@ def _test_rows(model_path: Path, data_dir: Path | None, limit: int):  # noqa: AN
     if data_dir is None:
         return None
     try:
-        from trainer.data import load_from_provenance
+        from mipnn.trainer.data import load_from_provenance
 
         model = load_model(model_path)
         ds = load_from_provenance(dict(model.training.get("data") or {}), data_dir=data_dir,
@@ -345,7 +345,7 @@ def section(model_path: Path, reports: list[FirmwareReport], seconds: float,
         "",
         *table(reports),
         "",
-        "How each figure is measured (`mipnn/firmware.py`):",
+        "How each figure is measured (`mipnn/device.py`):",
         "",
         "- *model flash / RAM*: the firmware image with the model minus the same image built "
         "with a stub `NAME_predict` (harness, vectors and startup identical); RAM is static "

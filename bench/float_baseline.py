@@ -61,9 +61,9 @@ def split_accuracies(dataset: str, n: int, seed: int, data_dir: Path,
     gradient run on its labels."""
     from dataclasses import replace
 
-    from trainer.data import load_dataset
-    from trainer.teacher import fit_teacher
-    from trainer.train import TrainConfig, train
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.teacher import fit_teacher
+    from mipnn.trainer.train import TrainConfig, train
 
     ds = load_dataset(dataset, data_dir=data_dir, train_size=n, seed=seed)
     out: dict[str, float] = {}
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         groups = {g: parse_seed_group(g) for g in args.seeds}
     except argparse.ArgumentTypeError as exc:
         ap.error(str(exc))
-    from trainer.errors import DataError
+    from mipnn.trainer.errors import DataError
 
     results: dict[str, dict[int, dict[str, float]]] = {}
     try:

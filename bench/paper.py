@@ -12,7 +12,7 @@ and skipped when found there, so the grid (tens of hours) can be resumed across 
     .venv/bin/python bench/paper.py --report-only           # rewrite the section only
 
 A run's seed sets both the data split (the stratified draw of N training examples) and the
-solvers' seeds. The training configuration is trainer.train.TrainConfig's defaults (warm
+solvers' seeds. The training configuration is mipnn.trainer.train.TrainConfig's defaults (warm
 start from the gradient baseline with output-layer polish, HiGHS then large-neighbourhood
 search) plus the fields of CONFIGS, OBJECTIVE_CONFIGS and DATASET_CONFIGS for the data
 set's version (VERSIONS; run_config). Each run records the test accuracy of the network
@@ -180,9 +180,9 @@ def load_cache(path: Path) -> dict[str, dict[str, Any]]:
 def one_run(dataset: str, n: int, bound: int, objective: str, seed: int, time_limit: float,
             data_dir: str) -> dict[str, Any]:
     """Train once and return the record (runs in a worker process, one thread)."""
-    from trainer.data import load_dataset
-    from trainer.model import accuracy, network_model
-    from trainer.train import TrainConfig, train
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.model import accuracy, network_model
+    from mipnn.trainer.train import TrainConfig, train
 
     ds = load_dataset(dataset, data_dir=Path(data_dir), train_size=n, seed=seed)
     extra = run_config(dataset, objective)

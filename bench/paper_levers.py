@@ -35,8 +35,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trainer.data import load_dataset
-    from trainer.train import TrainConfig, train
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.train import TrainConfig, train
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--time-limit", type=float, default=45.0)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from codegen.export import (
+from mipnn.codegen.export import (
     _comment_text,
     _environment,
     banner_lines,
@@ -26,7 +26,7 @@ from codegen.export import (
     resolve_name,
     write_if_changed,
 )
-from trainer.model import file_sha256, load_model
+from mipnn.trainer.model import file_sha256, load_model
 
 
 def c_string(text: str) -> str:

@@ -2,7 +2,7 @@
 
 Python computes everything that depends on the numbers (value ranges, C types, the
 formatted tables, the unrolled statements); the Jinja2 templates in ``templates/`` hold only
-the shape of the code. How the C computes the network is a *strategy* (``codegen.strategy``:
+the shape of the code. How the C computes the network is a *strategy* (``mipnn.codegen.strategy``:
 ``int8``, ``int16``, ``unrolled``, ``xnor``, ``compact``, or ``auto`` to let a cost model
 choose within a flash budget); all compute exactly the same scores.
 
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from codegen.strategy import (
+from mipnn.codegen.strategy import (
     STRATEGY_CHOICES,
     Estimate,
     build_program,
@@ -38,8 +38,9 @@ from codegen.strategy import (
     get_profile,
     list_count,
 )
-from trainer.errors import MipnnError
-from trainer.model import Model, file_sha256, load_model
+from mipnn.resources import templates_dir
+from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.model import Model, file_sha256, load_model
 
 if TYPE_CHECKING:
     import jinja2
@@ -63,7 +64,6 @@ C_KEYWORDS = frozenset(
 )
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 _VALUES_PER_LINE = 16
 
 
@@ -245,7 +245,7 @@ def _environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES_DIR)),
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -405,7 +405,7 @@ def generate(
 ) -> Generated:
     """Render the C for ``model`` with ``strategy`` (``auto``: chosen by the cost model of
     ``profile``, default ``generic32``, within ``flash_budget`` bytes of model flash,
-    default the profile's budget; see ``codegen.strategy``). ``compact`` mixes table and
+    default the profile's budget; see ``mipnn.codegen.strategy``). ``compact`` mixes table and
     code to fit ``flash_budget`` (``auto``: its budget); without one, it is all table.
 
     ``name`` (default: the model's name) must be a C identifier and not a C keyword.

@@ -1,6 +1,6 @@
 """Code-generation strategies and the cost model that chooses between them.
 
-Every strategy computes exactly ``trainer.model.forward`` (ARCHITECTURE.md 2) for every input
+Every strategy computes exactly ``mipnn.trainer.model.forward`` (ARCHITECTURE.md 2) for every input
 in range; they differ only in how the C does it:
 
 ``int8``
@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trainer.model import Model
+from mipnn.trainer.model import Model
 
 STRATEGIES = ("int8", "int16", "unrolled", "xnor", "compact")
 STRATEGY_CHOICES = (*STRATEGIES, "auto")
@@ -181,7 +181,7 @@ PROFILES: dict[str, CostProfile] = {
 
 def get_profile(name: str | None) -> CostProfile:
     """The cost profile called ``name`` (``None``: ``generic32``)."""
-    from codegen.export import CodegenError
+    from mipnn.codegen.export import CodegenError
 
     key = name or "generic32"
     if key not in PROFILES:
@@ -301,7 +301,7 @@ def c_type(lo: int, hi: int) -> str:
         return "int32_t"
     if -I64_MAX - 1 <= lo and hi <= I64_MAX:
         return "int64_t"
-    from codegen.export import CodegenError
+    from mipnn.codegen.export import CodegenError
 
     raise CodegenError(f"a partial sum may reach [{lo}, {hi}], more than 64 bits hold")
 
@@ -909,7 +909,7 @@ def build_program(model: Model, strategy: str, profile: CostProfile | None = Non
     size = sum(program.counts[k] for k in
                ("term", "term_wide", "cond_add", "pack", "popcount", "gather_call"))
     if size > MAX_UNROLLED_STATEMENTS:
-        from codegen.export import CodegenError
+        from mipnn.codegen.export import CodegenError
 
         raise CodegenError(
             f"strategy {strategy!r}: the straight-line code of this model would have {size} "
@@ -1036,7 +1036,7 @@ def estimate(model: Model, strategy: str, profile: CostProfile,
     p = profile
     budget = p.flash_budget if flash_budget is None else flash_budget
     if strategy in ("int8", "int16"):
-        from codegen.export import analyse_ranges
+        from mipnn.codegen.export import analyse_ranges
 
         plans = analyse_ranges(model)
         time = p.fixed
@@ -1059,7 +1059,7 @@ def choose_strategy(model: Model, profile: CostProfile,
     ``flash_budget`` (default: the profile's; the smaller flash on a tie, then the earlier
     strategy); if nothing fits, the smallest. Strategies that refuse the model (too much
     straight-line code) do not fit."""
-    from codegen.export import CodegenError
+    from mipnn.codegen.export import CodegenError
 
     if flash_budget is None:
         flash_budget = profile.flash_budget

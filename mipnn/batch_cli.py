@@ -1,5 +1,5 @@
 """``mipnn train --batch-size B --epochs E ...``: the batch-training options of the train
-command, and the run they start (trainer.batch does the work)."""
+command, and the run they start (mipnn.trainer.batch does the work)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from mipnn.failure import Failure
-from trainer.errors import MipnnError
+from mipnn.trainer.errors import MipnnError
 
 BATCH_KEYS = ("batch_size", "epochs", "batch_variant", "workers", "scheduler", "checkpoint",
               "resume", "finetune", "batch_start")
@@ -67,11 +67,11 @@ def _fail(message: str) -> None:
 
 def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
     from mipnn.cli import _check_source, _parse_hidden, _pct
-    from trainer.batch import BatchConfig, BatchInterrupted, train_batches
-    from trainer.data import load_dataset
-    from trainer.formulation import NetworkSpec
-    from trainer.model import accuracy, save_model
-    from trainer.prune import simplify
+    from mipnn.trainer.batch import BatchConfig, BatchInterrupted, train_batches
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.formulation import NetworkSpec
+    from mipnn.trainer.model import accuracy, save_model
+    from mipnn.trainer.prune import simplify
 
     _check_source(kw["dataset"], kw["csv_path"], kw["target_col"])
     dataset = kw["dataset"] or (None if kw["csv_path"] else "breast_cancer")
@@ -140,7 +140,7 @@ def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
         model, neurons = simplify(model)
     train_acc = accuracy(model, ds.X_train, ds.y_train)
     test_acc = accuracy(model, ds.X_test, ds.y_test)
-    from trainer.highs import highs_version
+    from mipnn.trainer.highs import highs_version
 
     model.training = {
         "objective": spec.objective,
@@ -174,12 +174,12 @@ def run_batch(kw: dict[str, Any], opts: dict[str, Any]) -> None:
 
 def _gradient_start(ds: Any, spec: Any, seed: int, time_limit: float = 60.0,
                     full_batch_max: int = 4000) -> Any:
-    """The gradient baseline's network (trainer.gd) on the whole training set: the first
+    """The gradient baseline's network (mipnn.trainer.gd) on the whole training set: the first
     epoch's start of the mipnn variant. Up to ``full_batch_max`` examples it takes full-batch
     Adam steps, as for exact training; beyond that mini-batches of 256, because full-batch
     steps are too few within the time limit (measured on Adult, 25,000 examples, P=15:
     full-batch 79.9% test after 252 s, mini-batches of 256 84.1% after 43 s)."""
-    from trainer.gd import GdConfig, train_gd
+    from mipnn.trainer.gd import GdConfig, train_gd
 
     X, y = ds.X_train, ds.y_train
     batch = 256 if len(y) > full_batch_max else None

@@ -13,11 +13,11 @@ from typing import Any
 import click
 import numpy as np
 
-from codegen.strategy import STRATEGY_CHOICES
+from mipnn.codegen.strategy import STRATEGY_CHOICES
 from mipnn.batch_cli import batch_options
 from mipnn.failure import Failure
-from trainer.errors import DataError, MipnnError
-from trainer.teacher import TEACHERS
+from mipnn.trainer.errors import DataError, MipnnError
+from mipnn.trainer.teacher import TEACHERS
 
 DATASET_HELP = "built-in data set (see `mipnn datasets`)"
 
@@ -88,7 +88,7 @@ def main() -> None:
 @user_errors
 def datasets(data_dir: Path | None) -> None:
     """List the data sets that can be loaded, and from where."""
-    from trainer.data import available_datasets
+    from mipnn.trainer.data import available_datasets
 
     for info in available_datasets(data_dir):
         click.echo(f"{info['name']:<14} {info['description']}")
@@ -227,10 +227,10 @@ def train(
 ) -> None:
     """Train a network with the MIP solver (or the gradient baseline) and write the model
     file. Every new incumbent is shown as it is found."""
-    from trainer.data import load_dataset
-    from trainer.model import save_model
-    from trainer.train import TrainConfig
-    from trainer.train import train as run_train
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.model import save_model
+    from mipnn.trainer.train import TrainConfig
+    from mipnn.trainer.train import train as run_train
 
     _check_source(dataset, csv_path, target_col)
     if dataset is None and csv_path is None:
@@ -259,7 +259,7 @@ def train(
                         f"{exc}") from None
     start_network = None
     if start_model is not None:
-        from trainer.train import start_network_from_model
+        from mipnn.trainer.train import start_network_from_model
 
         _map_classes(ds, start_model, str(start_path), for_training=True)
         start_network = start_network_from_model(start_model, config, ds, str(start_path))
@@ -307,13 +307,13 @@ def train(
                        on_message=None if quiet else (lambda m: click.echo(m)),
                        start_network=start_network)
     if start_path is not None:
-        from trainer.model import file_sha256
+        from mipnn.trainer.model import file_sha256
 
         result.model.training["start"]["model_file"] = {
             "path": str(start_path), "sha256": file_sha256(start_path)}
     save_model(result.model, out)
     if plot is not None:
-        from trainer.plot import plot_trajectory
+        from mipnn.trainer.plot import plot_trajectory
 
         plot_trajectory(result.trajectory, plot,
                         f"{ds.name} {shape} P={bound} {objective} seed {seed}")
@@ -353,8 +353,8 @@ def train(
 def _start_model(path: Path, config: Any, levels: int) -> Any:
     """The model file ``--start`` names, checked against the options before any data is
     read (the rest is checked against the data by start_network_from_model)."""
-    from trainer.model import load_model
-    from trainer.train import check_start_config
+    from mipnn.trainer.model import load_model
+    from mipnn.trainer.train import check_start_config
 
     check_start_config(config)
     model = load_model(path)
@@ -390,7 +390,7 @@ def _map_classes(ds: Any, model: Any, source: str, for_training: bool = False) -
 def _load_for_model(model: Any, dataset: str | None, csv_path: Path | None,
                     target_col: str | None, data_dir: Path | None) -> Any:
     """The model's data, encoded with the model's own features and mapped to its classes."""
-    from trainer.data import load_dataset, load_from_provenance
+    from mipnn.trainer.data import load_dataset, load_from_provenance
 
     provenance = dict(model.training.get("data") or {})
     if dataset is None and csv_path is None:
@@ -418,7 +418,7 @@ def _load_for_model(model: Any, dataset: str | None, csv_path: Path | None,
 def eval_cmd(model_path: Path, dataset: str | None, csv_path: Path | None,
              target_col: str | None, data_dir: Path | None) -> None:
     """Accuracy of MODEL on its data splits, by the integer reference."""
-    from trainer.model import accuracy, load_model
+    from mipnn.trainer.model import accuracy, load_model
 
     _check_source(dataset, csv_path, target_col)
     model = load_model(model_path)
@@ -449,8 +449,8 @@ def eval_cmd(model_path: Path, dataset: str | None, csv_path: Path | None,
 def export(model_path: Path, out: Path | None, name: str | None, strategy: str,
            target: str | None, arduino: Path | None, flash_budget: int | None) -> None:
     """Generate integer-only C (NAME.h, NAME.c) for MODEL, or an Arduino library."""
-    from codegen.arduino import export_arduino
-    from codegen.export import export as run_export
+    from mipnn.codegen.arduino import export_arduino
+    from mipnn.codegen.export import export as run_export
 
     if out is None and arduino is None:
         raise MipnnError("give --out DIR (C files) and/or --arduino DIR (an Arduino library)")
@@ -471,7 +471,7 @@ def _cost_profile(target: str | None) -> str | None:
     """The cost profile of a firmware target (``None``: the generic one)."""
     if target is None:
         return None
-    from mipnn.firmware import target_info
+    from mipnn.device import target_info
 
     return str(target_info(target)["cost_profile"] or "generic32")
 
@@ -503,7 +503,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
              measure: bool, data_dir: Path | None, flash_budget: int | None) -> None:
     """Build MODEL for targets, run it, compare every output with the reference, and report
     sizes, stack and the instructions (AVR: cycles) of one inference."""
-    from mipnn.firmware import (
+    from mipnn.device import (
         golden_vectors,
         list_targets,
         missing_tools,
@@ -511,7 +511,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
         vector_budget,
         write_report,
     )
-    from trainer.model import load_model
+    from mipnn.trainer.model import load_model
 
     model = load_model(model_path)
     names: list[str] = []

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from trainer.batch import (
+from mipnn.trainer.batch import (
     BatchConfig,
     BatchInterrupted,
     combine,
@@ -16,7 +16,7 @@ from trainer.batch import (
     solve_batch,
     train_batches,
 )
-from trainer.formulation import NetworkSpec, default_bounds
+from mipnn.trainer.formulation import NetworkSpec, default_bounds
 
 
 def _dataset(n: int = 64, seed: int = 0) -> SimpleNamespace:
@@ -79,7 +79,7 @@ def test_resume_after_an_interrupted_epoch(tmp_path):
     assert [r.epoch for r in resumed.epochs] == [1, 2, 3]
     assert _params(resumed) == _params(full)
     # a checkpoint of another run is refused, naming what differs
-    from trainer.errors import MipnnError
+    from mipnn.trainer.errors import MipnnError
 
     with pytest.raises(MipnnError, match="batch_size"):
         train_batches(ds, SPEC, _config(epochs=3, batch_size=8, checkpoint=ckpt, resume=True))
@@ -139,8 +139,8 @@ def test_next_bounds_shrink_around_the_mean_and_clip():
 def test_a_batch_trained_model_is_bit_exact_in_firmware(tmp_path):
     from conftest import require_tools
 
-    from mipnn.firmware import golden_vectors, run_firmware
-    from trainer.model import save_model
+    from mipnn.device import golden_vectors, run_firmware
+    from mipnn.trainer.model import save_model
 
     require_tools("gcc", "make")
     ds = _dataset()
@@ -153,7 +153,7 @@ def test_a_batch_trained_model_is_bit_exact_in_firmware(tmp_path):
 def test_the_gradient_start_takes_mini_batches_on_a_large_set(monkeypatch):
     """Beyond full_batch_max examples the start uses every example in batches of 256
     (full-batch steps are too few there); below it, one full-batch run."""
-    import trainer.gd as gd
+    import mipnn.trainer.gd as gd
     from mipnn.batch_cli import _gradient_start
 
     ds = _dataset(n=600)

@@ -40,7 +40,7 @@ def test_heart_weight_penalty_only_breaks_ties(paper, shared_data):
     """Heart's MIP objectives carry a weight penalty so small that all of the network's
     weights at full magnitude cost less than one unsatisfied pair or misclassified example;
     the gradient baseline has none (it is the paper's baseline)."""
-    from trainer.data import load_dataset
+    from mipnn.trainer.data import load_dataset
 
     ds = load_dataset("heart", data_dir=shared_data, train_size=40, seed=0)
     n_weights = ds.X_train.shape[1] * paper.HIDDEN + paper.HIDDEN * len(ds.classes)

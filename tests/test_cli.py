@@ -162,14 +162,14 @@ def test_firmware_mismatch_exits_non_zero(trained, tmp_path, monkeypatch):
     """A firmware whose output differs from the reference must fail the command."""
     from conftest import require_tools
 
-    import mipnn.firmware as fw
+    import mipnn.device as fw
 
     require_tools("gcc", "make")
     out, _ = trained
     real = fw.run_firmware
 
     def tampered(model_path, target, vectors, workdir=None, **kw):
-        from trainer.model import load_model
+        from mipnn.trainer.model import load_model
 
         other = load_model(model_path)
         other.layers[-1].bias[:] = other.layers[-1].bias + 1000  # a different reference

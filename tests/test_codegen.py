@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from conftest import make_model
 
-import codegen
-from codegen.export import (
+import mipnn.codegen
+from mipnn.codegen.export import (
     INT32_MAX,
     CodegenError,
     analyse_ranges,
@@ -22,8 +22,8 @@ from codegen.export import (
     render,
     render_vectors,
 )
-from codegen.strategy import STRATEGIES
-from trainer.model import Layer, Model, file_sha256, save_model
+from mipnn.codegen.strategy import STRATEGIES
+from mipnn.trainer.model import Layer, Model, file_sha256, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ def compile_c(files: dict[str, str], directory: Path, cc: str, extra: list[str])
 
 def test_packages_resolve_inside_the_repository():
     # PyPI has unrelated packages named codegen/trainer (ARCHITECTURE.md 1).
-    assert Path(codegen.__file__).resolve().is_relative_to(REPO)
+    assert Path(mipnn.codegen.__file__).resolve().is_relative_to(REPO)
 
 
 def test_render_gives_header_and_source_with_the_contract_api():

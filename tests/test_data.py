@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainer import data as data_mod
-from trainer.data import Dataset, available_datasets, load_dataset, load_from_provenance
-from trainer.errors import DataError
+from mipnn.trainer import data as data_mod
+from mipnn.trainer.data import Dataset, available_datasets, load_dataset, load_from_provenance
+from mipnn.trainer.errors import DataError
 
 
 def _check_arrays(ds: Dataset) -> None:

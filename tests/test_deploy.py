@@ -20,8 +20,8 @@ from conftest import random_network, require_tools, write_crash_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codegen.export import CodegenError, generate, render
-from codegen.strategy import (
+from mipnn.codegen.export import CodegenError, generate, render
+from mipnn.codegen.strategy import (
     MAX_UNROLLED_STATEMENTS,
     PROFILES,
     STRATEGIES,
@@ -32,14 +32,14 @@ from codegen.strategy import (
     list_header,
     simplify,
 )
-from mipnn.firmware import (
+from mipnn.device import (
     count_exec_log,
     golden_vectors,
     list_targets,
     run_firmware,
     target_info,
 )
-from trainer.model import Layer, Model, forward, load_model, save_model
+from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_MODELS = REPO / "bench" / "models"
@@ -560,7 +560,7 @@ def _crash_build(target: str, body: str, tmp_path: Path) -> list[str]:
     import os
     import subprocess
 
-    from mipnn.firmware import firmware_dir
+    from mipnn.resources import firmware_dir
 
     gen = tmp_path / "gen"
     write_crash_sources(gen, body)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainer.encoding import category_strings, encode, fit_features, quantise
-from trainer.errors import DataError
-from trainer.model import Layer, Model
+from mipnn.trainer.encoding import category_strings, encode, fit_features, quantise
+from mipnn.trainer.errors import DataError
+from mipnn.trainer.model import Layer, Model
 
 # --------------------------------------------------------------------------- quantise
 

@@ -14,12 +14,11 @@ from conftest import make_model, random_network, require_tools, write_crash_sour
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codegen.strategy import STRATEGIES
-from mipnn.firmware import (
+from mipnn.codegen.strategy import STRATEGIES
+from mipnn.device import (
     SENTINEL,
     FirmwareError,
     Mismatch,
-    firmware_dir,
     golden_vectors,
     list_targets,
     missing_tools,
@@ -27,7 +26,8 @@ from mipnn.firmware import (
     run_firmware,
     target_info,
 )
-from trainer.model import Layer, Model, forward, save_model
+from mipnn.resources import firmware_dir
+from mipnn.trainer.model import Layer, Model, forward, save_model
 
 INT32_MAX = 2**31 - 1
 

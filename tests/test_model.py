@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import codegen
-import trainer
-from trainer.errors import ModelFileError
-from trainer.model import Layer, Model, forward, load_model, model_from_dict, save_model
+import mipnn.codegen
+import mipnn.trainer
+from mipnn.trainer.errors import ModelFileError
+from mipnn.trainer.model import Layer, Model, forward, load_model, model_from_dict, save_model
 
 EXAMPLE = {
     "format": "mipnn.model",
@@ -39,8 +39,8 @@ EXAMPLE = {
 def test_packages_resolve_inside_the_repository():
     # PyPI has unrelated packages called trainer and codegen (ARCHITECTURE.md 1)
     repo = Path(__file__).resolve().parents[1]
-    assert Path(trainer.__file__).resolve().is_relative_to(repo)
-    assert Path(codegen.__file__).resolve().is_relative_to(repo)
+    assert Path(mipnn.trainer.__file__).resolve().is_relative_to(repo)
+    assert Path(mipnn.codegen.__file__).resolve().is_relative_to(repo)
 
 
 def test_example_from_the_contract_loads_and_round_trips(tmp_path):

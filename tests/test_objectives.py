@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import require_tools
 
-from trainer.errors import MipnnError
-from trainer.formulation import (
+from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.formulation import (
     HARD_OBJECTIVES,
     OBJECTIVES,
     NetworkSpec,
@@ -26,9 +26,9 @@ from trainer.formulation import (
     order_neurons,
     start_from_network,
 )
-from trainer.highs import solve_highs
-from trainer.model import Layer, Model, accuracy, forward, save_model
-from trainer.train import TrainConfig, train
+from mipnn.trainer.highs import solve_highs
+from mipnn.trainer.model import Layer, Model, accuracy, forward, save_model
+from mipnn.trainer.train import TrainConfig, train
 
 
 def tiny(objective: str, seed: int = 0, n: int = 8):
@@ -71,8 +71,8 @@ def test_every_objective_solves_a_tiny_instance_to_optimality(objective):
 def _installed_pyomo_solvers() -> list[str]:
     """The Pyomo solvers this machine has (tests are parametrised over them, as
     python-mip's are: a solver that is not installed gets no test, not a skip)."""
-    from trainer.errors import SolverError
-    from trainer.pyomo_route import _PYOMO, pyomo_solver
+    from mipnn.trainer.errors import SolverError
+    from mipnn.trainer.pyomo_route import _PYOMO, pyomo_solver
 
     found = []
     for solver in _PYOMO:
@@ -92,7 +92,7 @@ def test_highs_is_available_through_pyomo():
 @pytest.mark.parametrize("solver", _installed_pyomo_solvers())
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_both_routes_reach_the_same_optimum(objective, solver):
-    from trainer.pyomo_route import solve_pyomo
+    from mipnn.trainer.pyomo_route import solve_pyomo
 
     spec, X, y = tiny(objective, seed=1)
     p = build_problem(spec, X, y, symmetry=True)
@@ -104,7 +104,7 @@ def test_both_routes_reach_the_same_optimum(objective, solver):
 
 
 def test_missing_pyomo_solver_is_a_user_error():
-    from trainer.pyomo_route import pyomo_solver
+    from mipnn.trainer.pyomo_route import pyomo_solver
 
     with pytest.raises(MipnnError, match="unknown Pyomo solver"):
         pyomo_solver("nope")
@@ -138,7 +138,7 @@ def toy(n=40, seed=0, levels=3):
 @pytest.mark.parametrize("objective", [*OBJECTIVES, "gd"])
 def test_reported_accuracy_is_forwards_and_the_model_runs_bit_exact_on_the_host(
         objective, tmp_path):
-    from mipnn.firmware import run_firmware
+    from mipnn.device import run_firmware
 
     ds = toy()
     cfg = TrainConfig(hidden=(3,), bound=1, objective=objective, time_limit=6, seed=0)
@@ -171,7 +171,7 @@ def test_hard_objective_on_contradictory_data_is_a_clear_error():
 
 
 def test_gradient_baseline_keeps_integer_ranges_and_zero_columns():
-    from trainer.gd import GdConfig, train_gd
+    from mipnn.trainer.gd import GdConfig, train_gd
 
     ds = toy()
     r = train_gd(ds.X_train, ds.y_train, hidden=(4,), n_classes=2, bound=2, levels=3,
@@ -208,7 +208,7 @@ def test_ordering_neurons_keeps_the_function_and_satisfies_the_symmetry_rows(hid
 def test_lns_never_ends_worse_than_its_start_and_target_stops_highs():
     import time
 
-    from trainer.lns import lns
+    from mipnn.trainer.lns import lns
 
     rng = np.random.default_rng(2)
     X = rng.integers(0, 4, (30, 4))
@@ -244,7 +244,7 @@ def test_cli_trains_each_kind_and_plots(tmp_path):
     assert r.exit_code == 0, r.output
     r = runner.invoke(main, ["train", "--dataset", "breast_cancer", "--solver", "cplex",
                              "--out", str(out)])
-    from trainer.pyomo_route import pyomo_solver
+    from mipnn.trainer.pyomo_route import pyomo_solver
 
     try:
         pyomo_solver("cplex")
@@ -254,7 +254,7 @@ def test_cli_trains_each_kind_and_plots(tmp_path):
 
 
 def test_digits_and_mnist_data_sets(shared_data):
-    from trainer.data import load_dataset
+    from mipnn.trainer.data import load_dataset
 
     d = load_dataset("digits", train_size=50, seed=0)
     assert d.X_train.shape == (50, 64) and d.classes == [str(k) for k in range(10)]
@@ -265,7 +265,7 @@ def test_digits_and_mnist_data_sets(shared_data):
 
 
 def test_output_descent_improves_a_badly_scaled_start_without_a_solver():
-    from trainer.lns import descend_output
+    from mipnn.trainer.lns import descend_output
 
     rng = np.random.default_rng(4)
     X = rng.integers(0, 4, (30, 4))
@@ -328,7 +328,7 @@ def test_weight_penalty_through_the_cli_and_a_bad_value(tmp_path):
 
 
 def test_mini_batch_gradient_baseline_is_seeded_and_checks_its_last_steps():
-    from trainer.gd import GdConfig, train_gd
+    from mipnn.trainer.gd import GdConfig, train_gd
 
     rng = np.random.default_rng(0)
     X = rng.integers(0, 4, (600, 5))
@@ -347,7 +347,7 @@ def test_mini_batch_gradient_baseline_is_seeded_and_checks_its_last_steps():
 
 
 def test_gradient_restarts_keep_the_run_with_the_best_validation_accuracy():
-    from trainer.gd import GdConfig, train_gd
+    from mipnn.trainer.gd import GdConfig, train_gd
 
     ds = toy(n=80, seed=5)
     one = train(ds, TrainConfig(hidden=(3,), bound=1, objective="gd", time_limit=8, seed=2))
@@ -422,7 +422,7 @@ def test_select_train_val_keeps_the_network_with_the_most_correct_labelled_examp
 
 
 def test_select_candidate_rules_and_ties():
-    from trainer.train import Candidate, select_candidate
+    from mipnn.trainer.train import Candidate, select_candidate
 
     net: list = []
     a = Candidate(net, 5.0, 0.1, train_accuracy=0.90, val_accuracy=0.50)
@@ -442,7 +442,7 @@ def test_search_stops_at_the_proven_bound(shared_data):
     # above 0 unsatisfied pairs with a bound of 0; the neighbourhood search then reaches 0
     # and must stop there (optimal, equal to the bound) instead of moving sideways until
     # the time limit
-    from trainer.data import load_dataset
+    from mipnn.trainer.data import load_dataset
 
     ds = load_dataset("heart", data_dir=shared_data, train_size=40, seed=1)
     res = train(ds, TrainConfig(objective="sat_margin", margin=2, time_limit=120, seed=1))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trainer.formulation import NetworkSpec, build_problem, is_feasible, zero_start
-from trainer.model import Layer, Model, forward
-from trainer.prune import simplify
+from mipnn.trainer.formulation import NetworkSpec, build_problem, is_feasible, zero_start
+from mipnn.trainer.model import Layer, Model, forward
+from mipnn.trainer.prune import simplify
 
 
 def _random_model(rng, sizes, p_zero=0.5):
@@ -61,9 +61,9 @@ def test_a_pruned_model_is_smaller_and_bit_exact_in_firmware(tmp_path):
 
     from conftest import require_tools
 
-    from mipnn.firmware import golden_vectors, run_firmware
-    from trainer.model import save_model
-    from trainer.train import TrainConfig, train
+    from mipnn.device import golden_vectors, run_firmware
+    from mipnn.trainer.model import save_model
+    from mipnn.trainer.train import TrainConfig, train
 
     require_tools("gcc", "make")
     rng = np.random.default_rng(0)
@@ -81,8 +81,8 @@ def test_a_pruned_model_is_smaller_and_bit_exact_in_firmware(tmp_path):
 
 @pytest.mark.parametrize("seed", range(10))
 def test_silencing_dead_neurons_is_exact_and_lowers_a_pruned_start(seed):
-    from trainer.formulation import objective_value, start_from_network
-    from trainer.prune import silence_dead_neurons
+    from mipnn.trainer.formulation import objective_value, start_from_network
+    from mipnn.trainer.prune import silence_dead_neurons
 
     rng = np.random.default_rng(seed)
     X = rng.integers(0, 4, (30, 5))

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from conftest import toy_dataset
 
 from mipnn.cli import main
-from trainer.errors import MipnnError
-from trainer.model import Layer, Model, forward
-from trainer.prune import simplify
-from trainer.train import TrainConfig, start_network_from_model, train
+from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.model import Layer, Model, forward
+from mipnn.trainer.prune import simplify
+from mipnn.trainer.train import TrainConfig, start_network_from_model, train
 
 
 def _model(layers: list[tuple[list, list]], levels: int = 3) -> Model:

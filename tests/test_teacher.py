@@ -8,10 +8,10 @@ from click.testing import CliRunner
 from conftest import toy_dataset
 
 from mipnn.cli import main
-from trainer.errors import MipnnError
-from trainer.model import forward
-from trainer.teacher import teacher_labels
-from trainer.train import TrainConfig, train
+from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.model import forward
+from mipnn.trainer.teacher import teacher_labels
+from mipnn.trainer.train import TrainConfig, train
 
 
 def _noisy(n: int = 60, flips: int = 6):

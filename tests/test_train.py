@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from conftest import toy_dataset
 
-from trainer.errors import MipnnError
-from trainer.formulation import NetworkSpec, build_problem, mip_scores, zero_start
-from trainer.highs import solve_highs
-from trainer.model import forward
-from trainer.train import TrainConfig, check_mip_agrees, model_name, train
+from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.formulation import NetworkSpec, build_problem, mip_scores, zero_start
+from mipnn.trainer.highs import solve_highs
+from mipnn.trainer.model import forward
+from mipnn.trainer.train import TrainConfig, check_mip_agrees, model_name, train
 
 
 @pytest.mark.parametrize("hidden,bound", [((), 2), ((3,), 1), ((3, 2), 1)])
@@ -45,8 +45,8 @@ def test_mip_variables_equal_forward_on_a_time_limited_solution():
     res = solve_highs(problem, time_limit=3, seed=1, start=zero_start(problem))
     assert res.solution is not None
     assert res.status in ("optimal", "time_limit")
-    from trainer.formulation import network_from_solution
-    from trainer.model import Layer, Model
+    from mipnn.trainer.formulation import network_from_solution
+    from mipnn.trainer.model import Layer, Model
 
     net = network_from_solution(problem, res.solution)
     model = Model("m", ["a", "b", "c"], 6, 15, [
@@ -107,7 +107,7 @@ def test_model_name_is_a_c_identifier():
 def test_any_network_within_bounds_is_a_feasible_point(hidden):
     """The big-M rows are exact: every network in range, encoded with its own activations,
     satisfies the MIP, and its objective counts the pairs that miss the margin."""
-    from trainer.formulation import default_bounds, is_feasible, start_from_network
+    from mipnn.trainer.formulation import default_bounds, is_feasible, start_from_network
 
     rng = np.random.default_rng(len(hidden))
     X = rng.integers(0, 8, (30, 5))
@@ -119,7 +119,7 @@ def test_any_network_within_bounds_is_a_feasible_point(hidden):
                for lo, hi, blo, bhi in default_bounds(spec)]
         v = start_from_network(p, net)
         assert is_feasible(p, v)
-        from trainer.model import Layer, Model
+        from mipnn.trainer.model import Layer, Model
 
         layers = [Layer(W, b, "sign") for W, b in net[:-1]] + [Layer(*net[-1], "linear")]
         scores, _ = forward(Model("r", ["a", "b", "c"], 5, 7, layers), X)
@@ -129,7 +129,7 @@ def test_any_network_within_bounds_is_a_feasible_point(hidden):
 
 
 def test_parameter_bounds_narrow_the_search():
-    from trainer.formulation import network_from_solution
+    from mipnn.trainer.formulation import network_from_solution
 
     ds = toy_dataset()
     spec = NetworkSpec(4, (3,), 2, bound=1, levels=3)
@@ -144,7 +144,7 @@ def test_parameter_bounds_narrow_the_search():
 
 
 def _fixed_start(p, w0):
-    from trainer.formulation import start_from_network
+    from mipnn.trainer.formulation import start_from_network
 
     return start_from_network(p, [(w0, np.zeros(3, int)), (np.zeros((2, 3), int), np.zeros(2, int))])
 

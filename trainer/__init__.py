@@ -1,7 +1,7 @@
 """mipnn trainer: data sets, the model file and its integer reference, and MIP training."""
 
-from trainer.errors import DataError, MipnnError, ModelFileError, SolverError
-from trainer.model import Layer, Model, forward, load_model, save_model
+from mipnn.trainer.errors import DataError, MipnnError, ModelFileError, SolverError
+from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
 
 __all__ = [
     "DataError",

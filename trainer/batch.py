@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from trainer.errors import MipnnError
-from trainer.formulation import (
+from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.formulation import (
     NetworkSpec,
     ParamBounds,
     build_problem,
@@ -47,8 +47,8 @@ from trainer.formulation import (
     start_from_network,
     zero_start,
 )
-from trainer.highs import solve_highs
-from trainer.model import Layer, Model, accuracy
+from mipnn.trainer.highs import solve_highs
+from mipnn.trainer.model import Layer, Model, accuracy
 
 Network = list[tuple[np.ndarray, np.ndarray]]
 VARIANTS = ("mipnn", "paper")
@@ -390,7 +390,7 @@ def train_batches(
     on_progress: Callable[[BatchProgress], None] | None = None,
     solve_fn: Callable[[BatchTask], BatchOutcome] = solve_batch,
 ) -> BatchResult:
-    """Batch-train ``spec`` on ``dataset`` (a trainer.data.Dataset). ``start`` is the
+    """Batch-train ``spec`` on ``dataset`` (a mipnn.trainer.data.Dataset). ``start`` is the
     network the mipnn variant warm-starts from in the first epoch (default: all zero)."""
     X, y = np.asarray(dataset.X_train), np.asarray(dataset.y_train)
     Xv, yv = np.asarray(dataset.X_val), np.asarray(dataset.y_val)
@@ -404,7 +404,7 @@ def train_batches(
         return accuracy(_as_model(spec, net, name, dataset.classes, None), Xv, yv)
 
     def val_model(net: Network, Xs: np.ndarray) -> np.ndarray:
-        from trainer.model import forward
+        from mipnn.trainer.model import forward
 
         return forward(_as_model(spec, net, name, dataset.classes, None), Xs)[1]
 

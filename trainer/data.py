@@ -42,14 +42,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.encoding import (
+from mipnn.trainer.encoding import (
     category_sort_key,
     category_strings,
     encode,
     fit_features,
     is_categorical,
 )
-from trainer.errors import DataError
+from mipnn.trainer.errors import DataError
 
 UCI_BASE = "https://archive.ics.uci.edu/ml/machine-learning-databases"
 ADULT_URLS = {

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.errors import DataError
+from mipnn.trainer.errors import DataError
 
 
 def quantise(values: np.ndarray, lo: float, hi: float, levels: int) -> np.ndarray:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trainer.errors import SolverError
-from trainer.formulation import MipProblem
+from mipnn.trainer.errors import SolverError
+from mipnn.trainer.formulation import MipProblem
 
 STATUSES = ("optimal", "time_limit", "interrupted", "target", "no_solution", "infeasible")
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trainer.formulation import (
+from mipnn.trainer.formulation import (
     NetworkSpec,
     ParamBounds,
     build_problem,
@@ -201,7 +201,7 @@ def descend_output(
     until a sweep changes nothing. A fallback when the solver-based polish could not make
     the gradient network a better start than the all-zero one (e.g. min_hinge on a loaded
     machine). Never worse than ``network``."""
-    from trainer.formulation import MipProblem
+    from mipnn.trainer.formulation import MipProblem
 
     assert isinstance(problem, MipProblem)
     spec: NetworkSpec = problem.meta["spec"]  # type: ignore[assignment]

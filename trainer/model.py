@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from trainer.errors import ModelFileError
+from mipnn.trainer.errors import ModelFileError
 
 FORMAT = "mipnn.model"
 VERSION = 1

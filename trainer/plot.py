@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from trainer.errors import MipnnError
+from mipnn.trainer.errors import MipnnError
 
 
 def plot_trajectory(trajectory: Sequence[Any], path: str | Path, title: str = "") -> Path:

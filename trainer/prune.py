@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from trainer.model import Layer, Model
+from mipnn.trainer.model import Layer, Model
 
 
 def simplify(model: Model) -> tuple[Model, dict[str, Any]]:

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from trainer.errors import SolverError
-from trainer.formulation import MipProblem
-from trainer.highs import Progress, SolveResult
+from mipnn.trainer.errors import SolverError
+from mipnn.trainer.formulation import MipProblem
+from mipnn.trainer.highs import Progress, SolveResult
 
 # Pyomo solver name and its time-limit option, per user-facing name
 _PYOMO = {

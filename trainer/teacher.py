@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from trainer.errors import MipnnError
+from mipnn.trainer.errors import MipnnError
 
 TEACHERS = ("logreg",)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from trainer.errors import MipnnError, SolverError
-from trainer.formulation import (
+from mipnn.trainer.errors import MipnnError, SolverError
+from mipnn.trainer.formulation import (
     HARD_OBJECTIVES,
     OBJECTIVES,
     NetworkSpec,
@@ -27,9 +27,9 @@ from trainer.formulation import (
     start_from_network,
     zero_start,
 )
-from trainer.highs import Progress, SolveResult, solve_highs
-from trainer.model import Model, accuracy, forward, network_model
-from trainer.prune import silence_dead_neurons, simplify
+from mipnn.trainer.highs import Progress, SolveResult, solve_highs
+from mipnn.trainer.model import Model, accuracy, forward, network_model
+from mipnn.trainer.prune import silence_dead_neurons, simplify
 
 TRAIN_OBJECTIVES = (*OBJECTIVES, "gd")
 SOLVERS = ("highspy", "highs", "gurobi", "cplex", "scip", "cbc")
@@ -142,7 +142,7 @@ class TrainConfig:
         if self.guard_folds == 1 or self.guard_folds < 0:
             raise MipnnError(f"--guard-folds must be 0 (off) or at least 2, got {self.guard_folds}")
         if self.teacher is not None:
-            from trainer.teacher import TEACHERS
+            from mipnn.trainer.teacher import TEACHERS
 
             if self.teacher not in TEACHERS:
                 raise MipnnError(f"--teacher must be one of {', '.join(TEACHERS)}, "
@@ -219,7 +219,7 @@ def _solver_fn(config: TrainConfig) -> Callable[..., SolveResult]:
             return solve_highs(problem, options=options or None, **kw)
 
         return run
-    from trainer.pyomo_route import solve_pyomo
+    from mipnn.trainer.pyomo_route import solve_pyomo
 
     def run_pyomo(problem: Any, **kw: Any) -> SolveResult:
         return solve_pyomo(problem, solver=config.solver, options=options or None, **kw)
@@ -306,7 +306,7 @@ def train(
     on_message: Callable[[str], None] | None = None,
     start_network: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> TrainResult:
-    """Train on ``dataset`` (a ``trainer.data.Dataset``) and return the model with the
+    """Train on ``dataset`` (a ``mipnn.trainer.data.Dataset``) and return the model with the
     accuracies that ``forward`` gives on each split.
 
     MIP objectives: the gradient baseline's network (``warm_start``) or the all-zero one,
@@ -321,7 +321,7 @@ def train(
     if start_network is not None:
         check_start_config(config)
     if config.solver != "highspy" and config.objective != "gd":
-        from trainer.pyomo_route import pyomo_solver
+        from mipnn.trainer.pyomo_route import pyomo_solver
 
         pyomo_solver(config.solver)  # a missing solver is a user error, before any work
     if config.teacher is not None:
@@ -398,7 +398,7 @@ def train(
             base_net = silence_dead_neurons(base_net)
         candidates.append((base_kind, start_from_network(problem, canonical(base_net))))
         if config.polish_start and config.hidden:
-            from trainer.lns import polish_output
+            from mipnn.trainer.lns import polish_output
 
             try:
                 polished, _ = polish_output(
@@ -423,7 +423,7 @@ def train(
     if start_kind == "zero" and base_net is not None and config.polish_start and config.hidden:
         # the gradient network (even polished) scores worse than the all-zero one: descend
         # on its output layer by the exact objective (cheap, no solver) before giving up on it
-        from trainer.lns import descend_output
+        from mipnn.trainer.lns import descend_output
 
         gd_best = max((v for k, v in candidates if k != "zero"),
                       key=lambda v: -objective_value(problem, v), default=None)
@@ -475,7 +475,7 @@ def train(
     )
     lns_stats = None
     if use_lns and result.status not in ("optimal", "target"):
-        from trainer.lns import LnsConfig, lns
+        from mipnn.trainer.lns import LnsConfig, lns
 
         best = result.solution if result.solution is not None else start
         assert best is not None
@@ -630,7 +630,7 @@ def _train_with_teacher(
     ``training.teacher`` (with the training accuracy on its labels)."""
     from dataclasses import replace
 
-    from trainer.teacher import teacher_labels
+    from mipnn.trainer.teacher import teacher_labels
 
     X, y = dataset.X_train, dataset.y_train
     labels, info = teacher_labels(X, y, config.teacher or "", config.seed)
@@ -715,7 +715,7 @@ def _gradient_restarts(
     initialisations (the first with ``config.seed`` itself); the run kept is the one with the
     best validation accuracy (training accuracy when there is no validation set; ties: the
     earlier run). With one restart this is the single baseline run of the paper."""
-    from trainer.gd import GdConfig, train_gd
+    from mipnn.trainer.gd import GdConfig, train_gd
 
     runs = config.gd_restarts
     limit = max(1.0, config.time_limit / 4 / runs)

@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from codegen.export import (
+from mipnn.codegen.export import (
     CodegenError,
     banner_lines,
     generate,
@@ -45,8 +45,9 @@ from codegen.export import (
     resolve_name,
     write_if_changed,
 )
-from trainer.errors import MipnnError
-from trainer.model import Model, file_sha256, forward, load_model
+from mipnn.resources import firmware_dir
+from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.model import Model, file_sha256, forward, load_model
 
 BEGIN_PREFIX = "~~~MIPNN BEGIN"
 SENTINEL = "~~~MIPNN DONE~~~"
@@ -241,11 +242,6 @@ def write_report(reports: list[FirmwareReport], path: Path, model_path: Path | N
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path
-
-
-def firmware_dir() -> Path:
-    """The ``firmware/`` directory of this source tree."""
-    return Path(__file__).resolve().parents[1] / "firmware"
 
 
 def list_targets() -> list[str]:
@@ -664,7 +660,7 @@ def _build(target: str, variables: dict[str, str], variant: str = "") -> float:
 
 
 def _render_null_model(cname: str, sha: str) -> str:
-    from codegen.export import _environment
+    from mipnn.codegen.export import _environment
 
     return _environment().get_template("null_model.c.j2").render(
         name=cname,
@@ -691,7 +687,7 @@ def run_firmware(
     within ``flash_budget`` bytes of model flash, default the target profile's budget;
     ``compact`` is planned for ``flash_budget``, all table without one),
     build it with the harness and ``vectors`` for ``target``, run it (natively or in the
-    emulator) and compare every class and score with ``trainer.model.forward`` of
+    emulator) and compare every class and score with ``mipnn.trainer.model.forward`` of
     ``reference`` (default: the model itself).
 
     With ``measure``, also build the image without the model (for the model's own flash

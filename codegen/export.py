@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from mipnn.codegen.strategy import (
     STRATEGY_CHOICES,
     Estimate,
@@ -38,9 +37,10 @@ from mipnn.codegen.strategy import (
     get_profile,
     list_count,
 )
-from mipnn.resources import templates_dir
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import Model, file_sha256, load_model
+
+from mipnn.resources import templates_dir
 
 if TYPE_CHECKING:
     import jinja2

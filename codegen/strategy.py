@@ -71,7 +71,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from mipnn.trainer.model import Model
 
 STRATEGIES = ("int8", "int16", "unrolled", "xnor", "compact")

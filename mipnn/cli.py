@@ -13,8 +13,8 @@ from typing import Any
 import click
 import numpy as np
 
-from mipnn.codegen.strategy import STRATEGY_CHOICES
 from mipnn.batch_cli import batch_options
+from mipnn.codegen.strategy import STRATEGY_CHOICES
 from mipnn.failure import Failure
 from mipnn.trainer.errors import DataError, MipnnError
 from mipnn.trainer.teacher import TEACHERS

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from mipnn.trainer.batch import (
     BatchConfig,
     BatchInterrupted,
@@ -138,9 +137,9 @@ def test_next_bounds_shrink_around_the_mean_and_clip():
 
 def test_a_batch_trained_model_is_bit_exact_in_firmware(tmp_path):
     from conftest import require_tools
+    from mipnn.trainer.model import save_model
 
     from mipnn.device import golden_vectors, run_firmware
-    from mipnn.trainer.model import save_model
 
     require_tools("gcc", "make")
     ds = _dataset()
@@ -154,6 +153,7 @@ def test_the_gradient_start_takes_mini_batches_on_a_large_set(monkeypatch):
     """Beyond full_batch_max examples the start uses every example in batches of 256
     (full-batch steps are too few there); below it, one full-batch run."""
     import mipnn.trainer.gd as gd
+
     from mipnn.batch_cli import _gradient_start
 
     ds = _dataset(n=600)

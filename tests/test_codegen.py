@@ -7,11 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import mipnn.codegen
 import numpy as np
 import pytest
 from conftest import make_model
-
-import mipnn.codegen
 from mipnn.codegen.export import (
     INT32_MAX,
     CodegenError,

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mipnn.trainer import data as data_mod
 from mipnn.trainer.data import Dataset, available_datasets, load_dataset, load_from_provenance
 from mipnn.trainer.errors import DataError

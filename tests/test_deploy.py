@@ -19,7 +19,6 @@ import pytest
 from conftest import random_network, require_tools, write_crash_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from mipnn.codegen.export import CodegenError, generate, render
 from mipnn.codegen.strategy import (
     MAX_UNROLLED_STATEMENTS,
@@ -32,6 +31,8 @@ from mipnn.codegen.strategy import (
     list_header,
     simplify,
 )
+from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
+
 from mipnn.device import (
     count_exec_log,
     golden_vectors,
@@ -39,7 +40,6 @@ from mipnn.device import (
     run_firmware,
     target_info,
 )
-from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_MODELS = REPO / "bench" / "models"

@@ -21,11 +21,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import IN_CI, require_tools
-
 from mipnn.codegen.arduino import c_string, export_arduino
+from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
+
 from mipnn.cli import main
 from mipnn.device import build_runner, golden_vectors
-from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 ADULT = REPO / "bench" / "models" / "adult-108-16-2.json"

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from mipnn.trainer.encoding import category_strings, encode, fit_features, quantise
 from mipnn.trainer.errors import DataError
 from mipnn.trainer.model import Layer, Model

@@ -13,8 +13,9 @@ import pytest
 from conftest import make_model, random_network, require_tools, write_crash_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from mipnn.codegen.strategy import STRATEGIES
+from mipnn.trainer.model import Layer, Model, forward, save_model
+
 from mipnn.device import (
     SENTINEL,
     FirmwareError,
@@ -27,7 +28,6 @@ from mipnn.device import (
     target_info,
 )
 from mipnn.resources import firmware_dir
-from mipnn.trainer.model import Layer, Model, forward, save_model
 
 INT32_MAX = 2**31 - 1
 

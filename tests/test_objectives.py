@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import require_tools
-
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.formulation import (
     HARD_OBJECTIVES,

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import toy_dataset
-
-from mipnn.cli import main
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import Layer, Model, forward
 from mipnn.trainer.prune import simplify
 from mipnn.trainer.train import TrainConfig, start_network_from_model, train
+
+from mipnn.cli import main
 
 
 def _model(layers: list[tuple[list, list]], levels: int = 3) -> Model:

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import toy_dataset
-
-from mipnn.cli import main
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import forward
 from mipnn.trainer.teacher import teacher_labels
 from mipnn.trainer.train import TrainConfig, train
+
+from mipnn.cli import main
 
 
 def _noisy(n: int = 60, flips: int = 6):

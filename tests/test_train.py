@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import toy_dataset
-
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.formulation import NetworkSpec, build_problem, mip_scores, zero_start
 from mipnn.trainer.highs import solve_highs

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.formulation import (
     NetworkSpec,

@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from mipnn.trainer.encoding import (
     category_sort_key,
     category_strings,

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from mipnn.trainer.errors import SolverError
 from mipnn.trainer.formulation import MipProblem
 

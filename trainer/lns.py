@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from mipnn.trainer.formulation import (
     NetworkSpec,
     ParamBounds,

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from mipnn.trainer.errors import ModelFileError
 
 FORMAT = "mipnn.model"

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
 from mipnn.trainer.errors import SolverError
 from mipnn.trainer.formulation import MipProblem
 from mipnn.trainer.highs import Progress, SolveResult

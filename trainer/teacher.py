@@ -20,7 +20,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-
 from mipnn.trainer.errors import MipnnError
 
 TEACHERS = ("logreg",)

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-
 from mipnn.trainer.errors import MipnnError, SolverError
 from mipnn.trainer.formulation import (
     HARD_OBJECTIVES,

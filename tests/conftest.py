@@ -38,11 +38,16 @@ def shared_data() -> Path:
 
 
 def load_bench_script(file: str, module_name: str):
-    """Import a script of bench/ (not a package) as a module, for its tests."""
+    """Import a script of bench/ (not a package) as a module, for its tests. ``file`` is
+    the path under bench/: ``paper.py`` for a product benchmark, ``research/cv_screen.py``
+    for a research script of bench/research/. The checkout goes on ``sys.path`` first, since
+    the research scripts import the product benchmark as ``bench.paper``."""
     import importlib.util
     import sys
 
-    path = Path(__file__).resolve().parents[1] / "bench" / file
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    path = REPO / "bench" / file
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -1,4 +1,4 @@
-"""bench/float_baseline.py: seed groups, the table, and one real float fit."""
+"""bench/research/float_baseline.py: seed groups, the table, and one real float fit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 def fb():
     from conftest import load_bench_script
 
-    return load_bench_script("float_baseline.py", "bench_float")
+    return load_bench_script("research/float_baseline.py", "bench_float")
 
 
 def test_seed_groups(fb):

@@ -1,23 +1,16 @@
-"""bench/cv_screen.py: K-fold screening on the training set, paired with the gradient
+"""bench/research/cv_screen.py: K-fold screening on the training set, paired with the gradient
 baseline (bookkeeping on synthetic records, and one real cheap run)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def screen():
     from conftest import load_bench_script
 
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))  # the script imports bench.paper
-    return load_bench_script("cv_screen.py", "bench_cv_screen")
+    return load_bench_script("research/cv_screen.py", "bench_cv_screen")
 
 
 def _rec(screen, objective, seed, correct, levels=255, sets=None, version=6):

@@ -1,4 +1,4 @@
-"""bench/fresh_seeds.py: option sets, pairing by seed, and one real (cheap) run."""
+"""bench/research/fresh_seeds.py: option sets, pairing by seed, and one real (cheap) run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 def fresh():
     from conftest import load_bench_script
 
-    return load_bench_script("fresh_seeds.py", "bench_fresh_seeds")
+    return load_bench_script("research/fresh_seeds.py", "bench_fresh_seeds")
 
 
 def test_runs_parse_in_order_and_names_are_unique(fresh):

@@ -1,8 +1,9 @@
-"""Each training lever's effect (issue 3, docs/TRAINING.md): Heart and Adult, N=200, P=1,
-16 hidden neurons, sat_margin (and max_correct for the target), a short time limit, a few
-seeds. Runs are cached in bench/results/paper_levers.jsonl and skipped when found.
+"""Each training lever's effect (issue 3, docs/research/TRAINING-notebook.md): Heart and
+Adult, N=200, P=1, 16 hidden neurons, sat_margin (and max_correct for the target), a short
+time limit, a few seeds. Runs are cached in bench/research/results/paper_levers.jsonl and
+skipped when found.
 
-    .venv/bin/python bench/paper_levers.py [--time-limit 45] [--seeds 0,1] [--config NAME ...]
+    .venv/bin/python bench/research/paper_levers.py [--time-limit 45] [--seeds 0,1] [--config NAME ...]
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / "bench" / "results" / "paper_levers.jsonl"
+REPO = Path(__file__).resolve().parents[2]
+CACHE = REPO / "bench" / "research" / "results" / "paper_levers.jsonl"
 
 # name -> TrainConfig keyword arguments (besides hidden, bound, objective, time, seed)
 CONFIGS: dict[str, dict[str, Any]] = {

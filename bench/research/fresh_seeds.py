@@ -2,11 +2,11 @@
 every seed, a few runs at a time; one JSON record per run in a cache (resumable), then a
 table of each set's mean test accuracy and its paired difference to the first set.
 
-    .venv/bin/python bench/fresh_seeds.py --seeds 50-59 \
+    .venv/bin/python bench/research/fresh_seeds.py --seeds 50-59 \
         --common "--dataset heart --train-size 200 -P 1 --threads 1 --time-limit 300" \
         --run "gd=--objective gd" \
         --run "sat_margin teacher=--objective sat_margin --margin 2 --teacher logreg" \
-        --cache bench/results/heart200_p1_teacher_seeds50-59.jsonl --jobs 2
+        --cache bench/research/results/heart200_p1_teacher_seeds50-59.jsonl --jobs 2
 
 The first `--run` is the baseline of the paired differences. `--report-only` prints the
 table from the cache.
@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def parse_runs(items: list[str]) -> list[tuple[str, list[str]]]:

@@ -8,7 +8,7 @@ set, beside one gradient run of the integer network (P=1, 16 hidden neurons, the
 baseline, `--objective gd`), so a target such as "81.4 % on Heart" can be read against what
 an unconstrained model reaches on those seeds. One column per group of seeds, mean test %.
 
-    .venv/bin/python bench/float_baseline.py --dataset heart --n 200 --seeds 0-4 5-9 10-19
+    .venv/bin/python bench/research/float_baseline.py --dataset heart --n 200 --seeds 0-4 5-9 10-19
 
 `--teacher` adds `mipnn train --teacher logreg`'s teacher (logistic regression, its C chosen
 by cross-validation on the training set; trainer/teacher.py) and one gradient run on its
@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
-from paper import parse_seed_group  # noqa: E402  (one parser of seed lists)
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # bench.paper, the product benchmark
+from bench.paper import parse_seed_group  # noqa: E402  (one parser of seed lists)
 
 
 def models(seed: int) -> dict[str, Any]:

@@ -12,11 +12,11 @@ examples of N) is what a pre-registered run on fresh seeds would then test.
 The configuration is the paper benchmark's for the data set's version (bench/paper.py,
 run_config) with the changes given by `--levels` (input resolution L, for both the
 configuration and its gradient baseline) and `--set FIELD=VALUE` (TrainConfig fields).
-Runs are cached in bench/results/cv_screen.jsonl and skipped when found there.
+Runs are cached in bench/research/results/cv_screen.jsonl and skipped when found there.
 
-    .venv/bin/python bench/cv_screen.py --dataset heart --n 200 --objective sat_margin \
+    .venv/bin/python bench/research/cv_screen.py --dataset heart --n 200 --objective sat_margin \
         max_correct --levels 255 15 3 --seeds 60-65 --folds 5 --time-limit 16 --jobs 2
-    .venv/bin/python bench/cv_screen.py --report-only
+    .venv/bin/python bench/research/cv_screen.py --report-only
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / "bench" / "results" / "cv_screen.jsonl"
+REPO = Path(__file__).resolve().parents[2]
+CACHE = REPO / "bench" / "research" / "results" / "cv_screen.jsonl"
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:

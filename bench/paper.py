@@ -125,7 +125,8 @@ CONFIG_TEXT = {
        "all of Heart's weights together cost less than one unsatisfied pair or one "
        "misclassified example, and among the solutions of equal fit the solver prefers "
        "the sparser (for min_hinge it is a small regulariser). Chosen after a 60 s "
-       "experiment on the same five seeds' sat_margin runs (docs/TRAINING.md), whose test "
+       "experiment on the same five seeds' sat_margin runs "
+       "(docs/research/TRAINING-notebook.md), whose test "
        "accuracy was looked at: these figures are not independent of that choice",
     7: "as version 6, plus, for the three MIP objectives, `--teacher logreg`: the gradient "
        "start and the MIP train on the labels a logistic regression (standardised inputs, "
@@ -133,7 +134,7 @@ CONFIG_TEXT = {
        "accuracies are against the given labels. `gd` stays the paper's baseline (one "
        "gradient run, given labels); `gd_teacher` is one gradient run on the teacher's "
        "labels, the MIP objectives' start. Adopted by the rule fixed before the runs on "
-       "fresh seeds 80-89 (docs/TRAINING.md)",
+       "fresh seeds 80-89 (docs/research/TRAINING-notebook.md)",
 }
 
 # The paper's figures (test accuracy %, mean +/- std of 5 seeds, Gurobi, hours per run).

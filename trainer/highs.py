@@ -105,7 +105,7 @@ def solve_highs(
 
     # The array overload of passModel (column-wise matrix, integrality as ints) copies each
     # array once; building a HighsLp first, or a Python list of enum values for the
-    # integrality, made the hand-off several times slower (docs/TRAINING.md).
+    # integrality, made the hand-off several times slower (docs/research/TRAINING-notebook.md).
     A = problem.A
     status = h.passModel(
         problem.n_cols, problem.n_rows, int(A.nnz),

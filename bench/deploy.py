@@ -361,7 +361,7 @@ def section(model_path: Path, reports: list[FirmwareReport], seconds: float,
         "included (`firmware/tools/mipnn_avr_run.c --measure`).",
         "- A stack of 0 B means the inference ran in registers only (RV32 has 31).",
         "- Host rows describe a UBSan-instrumented Linux executable (`-O2`): indicative only.",
-        "- Reference points for this shape (../shared/docs/EMBEDDED.md): CMSIS-NN's "
+        "- Reference points for this shape ([EMBEDDED.md](EMBEDDED.md)): CMSIS-NN's "
         "`arm_fully_connected_s8` about 7,250 instructions on a Cortex-M3 and 4,550 on a "
         "Cortex-M4; a float MLP converted to C about 172,000 on a Cortex-M3 (soft float).",
         "- All targets build with `-Os` (host `-O2`); compilers: "

@@ -220,6 +220,7 @@ class UnrolledBuilder:
             vectors[r + 2] = rows[r]
 
         def emit_node(node: int, par: int) -> None:
+            """Emit ``node``, computed from its tree parent ``par``, and consume it."""
             var = names[node]
             delta_b = biases[node] - biases[par]
             diff = vectors[node] - vectors[par]

@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mipnn.codegen.export import (
-    _comment_text,
-    _environment,
+from mipnn.codegen.export import generate, write_if_changed
+from mipnn.codegen.names import resolve_name
+from mipnn.codegen.templating import (
     banner_lines,
-    generate,
+    comment_safe,
+    comment_text,
+    environment,
     mipnn_version,
-    resolve_name,
-    write_if_changed,
 )
 from mipnn.trainer.model import file_sha256, load_model
 
@@ -77,13 +77,13 @@ def export_arduino(
         "sha256": sha,
         "labels": [(k, c_string(label)) for k, label in enumerate(model.classes)],
         "banner": [
-            line.replace("*/", "*\\/")
+            comment_safe(line)
             for line in banner_lines(
-                sha, f"Arduino example for model {_comment_text(model.name)}."
+                sha, f"Arduino example for model {comment_text(model.name)}."
             )
         ],
     }
-    env = _environment()
+    env = environment()
     written = [
         write_if_changed(out_dir / "src" / fname, text) for fname, text in gen.files.items()
     ]

@@ -37,14 +37,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mipnn.codegen.export import (
-    CodegenError,
-    banner_lines,
-    generate,
-    render_vectors,
-    resolve_name,
-    write_if_changed,
-)
+from mipnn.codegen.errors import CodegenError
+from mipnn.codegen.export import generate, render_vectors, write_if_changed
+from mipnn.codegen.names import resolve_name
+from mipnn.codegen.templating import banner_lines, environment
 from mipnn.resources import firmware_dir
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import Model, file_sha256, forward, load_model
@@ -660,9 +656,7 @@ def _build(target: str, variables: dict[str, str], variant: str = "") -> float:
 
 
 def _render_null_model(cname: str, sha: str) -> str:
-    from mipnn.codegen.export import _environment
-
-    return _environment().get_template("null_model.c.j2").render(
+    return environment().get_template("null_model.c.j2").render(
         name=cname,
         NAME=cname.upper(),
         banner=banner_lines(sha, f"Stand-in for {cname}_predict: the firmware without the model."),

@@ -1,4 +1,6 @@
-"""Shared test helpers: tool requirements (skip locally, fail under CI) and data paths."""
+"""Shared test helpers: tool requirements (skip locally, fail under CI), data paths, the
+models several test files use (random ones for hypothesis, fixed edge cases), and a Python
+interpreter of the unrolled programs the code generator writes."""
 
 from __future__ import annotations
 
@@ -9,9 +11,17 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
+from mipnn.codegen.cost import PROFILES
+from mipnn.codegen.program import list_count
+from mipnn.codegen.strategy import build_program
 from mipnn.trainer.model import Layer, Model
 
 REPO = Path(__file__).resolve().parents[1]
+BENCH_MODELS = REPO / "bench" / "models"
+ADULT = BENCH_MODELS / "adult-108-16-2.json"
+REALISTIC = BENCH_MODELS / "adult-108-16-2-l255.json"  # 78.1% test, less regular weights
+INT32_MAX = 2**31 - 1
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -144,3 +154,173 @@ def toy_dataset(n: int = 24, seed: int = 0, levels: int = 3) -> SimpleNamespace:
         X_train=X, y_train=y, X_val=X[:0], y_val=y[:0], X_test=X[:6], y_test=y[:6],
         provenance={"dataset": "toy"},
     )
+
+
+# ---------------------------------------------------------------- models
+
+
+@st.composite
+def random_models(draw: st.DrawFn, max_inputs: int = 40, max_hidden: int = 12) -> Model:
+    """Small random networks: 0-2 hidden layers, weights up to +/-127 (dense or sparse),
+    biases from zero to the int32 limits, optionally two identical output rows (a tie)."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    n_in = draw(st.integers(1, max_inputs))
+    hidden = draw(st.lists(st.integers(1, max_hidden), min_size=0, max_size=2))
+    n_classes = draw(st.integers(2, 5))
+    levels = draw(st.one_of(st.sampled_from([1, 3, 255]), st.integers(1, 255)))
+    w_max = draw(st.sampled_from([1, 2, 3, 127]))
+    sparse = draw(st.booleans())
+    bias_kind = draw(st.sampled_from(["zero", "small", "scaled", "huge"]))
+    tie = draw(st.booleans())
+    return random_network(seed, [n_in, *hidden, n_classes], levels, w_max,
+                          sparsity=0.6 if sparse else 0.0, bias_kind=bias_kind, tie=tie,
+                          duplicates=True, name="rnd")
+
+
+def extreme_model() -> Model:
+    """int64 partial sums, scores at INT32_MAX and INT32_MIN, a tie, constant neurons."""
+    rng = np.random.default_rng(7)
+    w0 = rng.integers(-127, 127, size=(5, 12), endpoint=True)
+    b0 = np.array([2**31 - 1, -(2**31 - 1), 0, 3, -3])
+    w1 = np.zeros((4, 5), dtype=np.int64)
+    w1[0] = [100, -27, 0, 0, 0]
+    w1[1] = w1[0]
+    w1[2] = [-127, 127, 0, 0, 0]
+    w1[3] = [1, 2, 3, 4, 5]
+    s = np.abs(w1).sum(axis=1)
+    b1 = np.array([INT32_MAX - int(s[0]), INT32_MAX - int(s[0]), -(2**31) + int(s[2]), 0])
+    return Model(name="ext", classes=list("abcd"), input_size=12, levels=255,
+                 layers=[Layer(w0, b0, "sign"), Layer(w1, b1, "linear")])
+
+
+def deep_model() -> Model:
+    """Three hidden layers, weights up to 127 (several bit planes for xnor), L = 1."""
+    rng = np.random.default_rng(3)
+    shape = [20, 9, 7, 5, 3]
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-127, 127, size=(shape[k + 1], shape[k]), endpoint=True)
+        b = rng.integers(-300, 300, size=shape[k + 1], endpoint=True)
+        layers.append(Layer(w, b, "linear" if k == len(shape) - 2 else "sign"))
+    return Model(name="deep", classes=["x", "y", "z"], input_size=20, levels=1, layers=layers)
+
+
+def linear_model() -> Model:
+    """No hidden layer: the first layer gives the scores."""
+    rng = np.random.default_rng(5)
+    w = rng.integers(-3, 3, size=(3, 17), endpoint=True)
+    return Model(name="lin", classes=["p", "q", "r"], input_size=17, levels=200,
+                 layers=[Layer(w, np.array([5, -5, 0]), "linear")])
+
+
+def sum_in_int_model() -> Model:
+    """Issue 21, cause 1: neuron 1 starts from neuron 0 (``z0_1 = z0_0 + 26000``); z0_0 is
+    16 bits, z0_1 needs 32, and the sum overflowed AVR's 16-bit ``int`` before the cast."""
+    return Model(name="hostile", classes=["a", "b"], input_size=4, levels=255,
+                 layers=[Layer(np.array([[127, 0, 0, 0], [127, -127, 0, 0]]),
+                               np.array([-16000, 10000]), "sign"),
+                         Layer(np.array([[1, -1], [-1, 1]]), np.array([0, 0]), "linear")])
+
+
+FIXED_MODELS = {"extreme": extreme_model, "deep": deep_model, "linear": linear_model,
+                "sum_in_int": sum_in_int_model}
+
+
+# ---------------------------------------------------------------- unrolled programs, in Python
+
+RANGES = {
+    "int_fast16_t": (-(2**15), 2**15 - 1),  # the narrowest it can be (AVR)
+    "int32_t": (-(2**31), 2**31 - 1),
+    "int64_t": (-(2**63), 2**63 - 1),
+    "uint8_t": (0, 2**8 - 1),
+    "uint16_t": (0, 2**16 - 1),
+    "uint32_t": (0, 2**32 - 1),
+}
+
+
+WIDTH_RANK = {"int_fast16_t": 1, "int32_t": 2, "int64_t": 3}
+
+
+def const_type(value: int) -> str:
+    """The type of an integer constant as the generated C writes it (``c_int``): plain
+    ``int`` within 16 bits, else ``INT32_C``, else ``INT64_C``."""
+    if abs(value) <= 2**15 - 1:
+        return "int_fast16_t"
+    return "int32_t" if -(2**31) <= value <= 2**31 - 1 else "int64_t"
+
+
+def interpret(model: Model, strategy: str, X: np.ndarray, budget: int | None = None,
+              profile: str = "cortex-m3") -> np.ndarray:
+    """Run the unrolled program's statements with Python integers, checking that every
+    value assigned fits the type the program declared for it (what the C relies on)."""
+    program = build_program(model, strategy, PROFILES[profile], budget)
+    out = np.zeros((len(X), model.n_classes), dtype=np.int64)
+    env: dict[str, int] = {}
+
+    types: dict[str, str] = {}
+
+    def put(var: str, value: int, ctype: str) -> None:
+        lo, hi = RANGES[ctype]
+        assert lo <= value <= hi, f"{var} = {value} does not fit {ctype}"
+        env[var] = value
+        types[var] = ctype
+
+    def expr(what: str, value: int, *operand_types: str) -> int:
+        """A sum computed in C: in the widest operand type, at least ``int`` (16 bits on
+        AVR, like ``int_fast16_t``); the value must fit that type, not only the variable
+        that receives it."""
+        ctype = max(("int_fast16_t", *operand_types), key=WIDTH_RANK.__getitem__)
+        lo, hi = RANGES[ctype]
+        assert lo <= value <= hi, f"{what}: {value} overflows {ctype} (an intermediate)"
+        return value
+
+    for v, x in enumerate(X.astype(int).tolist()):
+        env.clear()
+        for op in program.ops:
+            if op.kind == "let":
+                if op.source:
+                    value = expr(f"{op.var} = {op.source} + {op.value}",
+                                 env[op.source] + op.value,
+                                 op.widen or types[op.source], const_type(op.value))
+                else:
+                    value = op.value
+                put(op.var, value, op.ctype)
+            elif op.kind == "term":
+                product = expr(f"{op.value} * x[{op.index}]", op.value * x[op.index],
+                               "int32_t" if op.wide else "int_fast16_t")
+                put(op.var, expr(f"{op.var} + {op.value} * x", env[op.var] + product,
+                                 op.ctype, "int32_t" if op.wide else "int_fast16_t"),
+                    op.ctype)
+            elif op.kind == "walk":
+                # the helper: d[k] = the sum of x over list k, every partial sum 16 bits
+                d, at = [], 0
+                for _ in range(op.index):
+                    n = list_count(program.table[at])
+                    assert 1 <= n <= program.list_cap
+                    total = 0
+                    for i in program.table[at + 1: at + 1 + n]:
+                        total += x[i]
+                        assert total <= RANGES["int_fast16_t"][1], "gather sum"
+                    d.append(total)
+                    at += 1 + n
+                assert at == len(program.table)
+            elif op.kind == "gather":
+                put(op.var, expr(f"{op.var} +- d", env[op.var] + op.value * d[op.index],
+                                 op.ctype), op.ctype)
+            elif op.kind == "cond":
+                if env[op.var] >= 0:
+                    for target, ctype, delta in op.adds:
+                        put(target, expr(f"{target} + {delta}", env[target] + delta, ctype,
+                                         const_type(delta)), ctype)
+            elif op.kind == "pack":
+                if env[op.var] >= 0:
+                    put(op.word, env[op.word] | op.value, op.word_type)
+            elif op.kind == "xnor":
+                mask = op.mask or (1 << op.bits) - 1
+                count = bin((env[op.word] ^ op.flip) & mask).count("1")
+                wide = "int32_t" if op.wide else "int_fast16_t"
+                product = expr(f"popcount * {op.value}", count * op.value, wide)
+                put(op.var, expr(f"{op.var} + popcount", env[op.var] + product, op.ctype, wide),
+                    op.ctype)
+        out[v] = [env[var] for var, _ in program.scores]
+    return out

@@ -1,4 +1,5 @@
-"""Shared test helpers: tool requirements (skip locally, fail under CI) and data paths."""
+"""Shared test helpers: tool requirements (skip locally, fail under CI), data paths, the
+firmware targets and the models the code generation and firmware tests share."""
 
 from __future__ import annotations
 
@@ -9,11 +10,26 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 from mipnn.trainer.model import Layer, Model
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+INT32_MAX = 2**31 - 1
+BENCH_MODELS = REPO / "bench" / "models"
+ADULT = BENCH_MODELS / "adult-108-16-2.json"
+REALISTIC = BENCH_MODELS / "adult-108-16-2-l255.json"  # 78.1% test, less regular weights
+TRAINED = sorted(BENCH_MODELS.glob("*.json"))
+EMULATED = ("cortex-m0", "cortex-m3", "cortex-m4", "avr", "rv32")
+TARGET_TOOLS = {  # the tools each firmware target's tests need
+    "host": ("gcc", "make"),
+    "cortex-m0": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "cortex-m3": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "cortex-m4": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "avr": ("avr-gcc", "gcc", "make"),
+    "rv32": ("riscv64-unknown-elf-gcc", "qemu-system-riscv32", "make"),
+}
 
 
 def require_tools(*tools: str) -> None:
@@ -25,6 +41,12 @@ def require_tools(*tools: str) -> None:
         if IN_CI:
             pytest.fail(f"CI=true but {message}")
         pytest.skip(message)
+
+
+def require_targets(targets: tuple[str, ...]) -> None:
+    """require_tools for every tool the firmware ``targets`` need (TARGET_TOOLS)."""
+    for t in targets:
+        require_tools(*TARGET_TOOLS[t])
 
 
 @pytest.fixture
@@ -144,3 +166,73 @@ def toy_dataset(n: int = 24, seed: int = 0, levels: int = 3) -> SimpleNamespace:
         X_train=X, y_train=y, X_val=X[:0], y_val=y[:0], X_test=X[:6], y_test=y[:6],
         provenance={"dataset": "toy"},
     )
+
+
+# ---------------------------------------------------------------- shared models
+
+
+@st.composite
+def random_models(draw: st.DrawFn, max_inputs: int = 40, max_hidden: int = 12) -> Model:
+    """Small random networks: 0-2 hidden layers, weights up to +/-127 (dense or sparse),
+    biases from zero to the int32 limits, optionally two identical output rows (a tie)."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    n_in = draw(st.integers(1, max_inputs))
+    hidden = draw(st.lists(st.integers(1, max_hidden), min_size=0, max_size=2))
+    n_classes = draw(st.integers(2, 5))
+    levels = draw(st.one_of(st.sampled_from([1, 3, 255]), st.integers(1, 255)))
+    w_max = draw(st.sampled_from([1, 2, 3, 127]))
+    sparse = draw(st.booleans())
+    bias_kind = draw(st.sampled_from(["zero", "small", "scaled", "huge"]))
+    tie = draw(st.booleans())
+    return random_network(seed, [n_in, *hidden, n_classes], levels, w_max,
+                          sparsity=0.6 if sparse else 0.0, bias_kind=bias_kind, tie=tie,
+                          duplicates=True, name="rnd")
+
+
+def extreme_model() -> Model:
+    """int64 partial sums, scores at INT32_MAX and INT32_MIN, a tie, constant neurons."""
+    rng = np.random.default_rng(7)
+    w0 = rng.integers(-127, 127, size=(5, 12), endpoint=True)
+    b0 = np.array([2**31 - 1, -(2**31 - 1), 0, 3, -3])
+    w1 = np.zeros((4, 5), dtype=np.int64)
+    w1[0] = [100, -27, 0, 0, 0]
+    w1[1] = w1[0]
+    w1[2] = [-127, 127, 0, 0, 0]
+    w1[3] = [1, 2, 3, 4, 5]
+    s = np.abs(w1).sum(axis=1)
+    b1 = np.array([INT32_MAX - int(s[0]), INT32_MAX - int(s[0]), -(2**31) + int(s[2]), 0])
+    return Model(name="ext", classes=list("abcd"), input_size=12, levels=255,
+                 layers=[Layer(w0, b0, "sign"), Layer(w1, b1, "linear")])
+
+
+def deep_model() -> Model:
+    """Three hidden layers, weights up to 127 (several bit planes for xnor), L = 1."""
+    rng = np.random.default_rng(3)
+    shape = [20, 9, 7, 5, 3]
+    layers = []
+    for k in range(len(shape) - 1):
+        w = rng.integers(-127, 127, size=(shape[k + 1], shape[k]), endpoint=True)
+        b = rng.integers(-300, 300, size=shape[k + 1], endpoint=True)
+        layers.append(Layer(w, b, "linear" if k == len(shape) - 2 else "sign"))
+    return Model(name="deep", classes=["x", "y", "z"], input_size=20, levels=1, layers=layers)
+
+
+def linear_model() -> Model:
+    """No hidden layer: the first layer gives the scores."""
+    rng = np.random.default_rng(5)
+    w = rng.integers(-3, 3, size=(3, 17), endpoint=True)
+    return Model(name="lin", classes=["p", "q", "r"], input_size=17, levels=200,
+                 layers=[Layer(w, np.array([5, -5, 0]), "linear")])
+
+
+def sum_in_int_model() -> Model:
+    """Issue 21, cause 1: neuron 1 starts from neuron 0 (``z0_1 = z0_0 + 26000``); z0_0 is
+    16 bits, z0_1 needs 32, and the sum overflowed AVR's 16-bit ``int`` before the cast."""
+    return Model(name="hostile", classes=["a", "b"], input_size=4, levels=255,
+                 layers=[Layer(np.array([[127, 0, 0, 0], [127, -127, 0, 0]]),
+                               np.array([-16000, 10000]), "sign"),
+                         Layer(np.array([[1, -1], [-1, 1]]), np.array([0, 0]), "linear")])
+
+
+FIXED_MODELS = {"extreme": extreme_model, "deep": deep_model, "linear": linear_model,
+                "sum_in_int": sum_in_int_model}

@@ -346,7 +346,7 @@ def section(model_path: Path, reports: list[FirmwareReport], seconds: float,
         "",
         *table(reports),
         "",
-        "How each figure is measured (`mipnn/device.py`):",
+        "How each figure is measured (`mipnn/device/measure.py`):",
         "",
         "- *model flash / RAM*: the firmware image with the model minus the same image built "
         "with a stub `NAME_predict` (harness, vectors and startup identical); RAM is static "

@@ -191,6 +191,19 @@ def render_vectors(
     return environment().get_template("vectors.h.j2").render(context)
 
 
+def render_null_model(name: str, model_sha256: str | None = None) -> str:
+    """The stand-in for ``NAME_predict`` that the firmware harness links instead of the
+    model (``mipnn_fw_null_model.c``): the same image without the model, whose sizes the
+    driver subtracts to get the model's own flash and RAM."""
+    return environment().get_template("null_model.c.j2").render(
+        name=name,
+        NAME=name.upper(),
+        banner=banner_lines(
+            model_sha256, f"Stand-in for {name}_predict: the firmware without the model."
+        ),
+    )
+
+
 def write_if_changed(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` unless it already holds exactly that (keeps mtimes, so
     ``make`` does not rebuild what did not change)."""

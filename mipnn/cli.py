@@ -508,6 +508,9 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
         list_targets,
         missing_tools,
         run_firmware,
+        table_header,
+        table_legend,
+        table_row,
         vector_budget,
         write_report,
     )
@@ -537,9 +540,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
     extra = len(golden_vectors(model, None, n_random=n_random, seed=0))
     failed = False
     reports = []
-    click.echo(f"{'target':<10} {'vectors':>7} {'differ':>6} {'flash B':>8} {'RAM B':>6} "
-               f"{'model flash B':>13} {'model RAM B':>11} {'stack B':>7} {'instr':>7} "
-               f"{'cycles':>7}  {'strategy':<9} verdict")
+    click.echo(table_header())
     for t in dict.fromkeys(names):
         X_t, budget = X, vector_budget(t, model.input_size)
         if budget is not None and len(X) > budget:
@@ -551,30 +552,16 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
             r = run_firmware(model_path, t, X_t, workdir=build_dir, strategy=strategy,
                              measure=measure, flash_budget=flash_budget)
             reports.append(r)
-            verdict = "bit-exact" if r.ok else "MISMATCH"
-            click.echo(
-                f"{t:<10} {r.n_vectors:>7} {len(r.mismatches):>6} {r.flash_bytes:>8} "
-                f"{r.ram_bytes:>6} {_dash(r.model_flash_bytes):>13} "
-                f"{_dash(r.model_ram_bytes):>11} {_dash(r.call_stack_bytes):>7} "
-                f"{_dash(r.instructions):>7} {_dash(r.cycles):>7}  {r.strategy:<9} {verdict}"
-            )
+            click.echo(table_row(r))
             for line in r.describe_mismatches(limit=5):
                 click.echo(f"  {line}", err=True)
             failed = failed or not r.ok
-    click.echo("flash, RAM: the whole image (harness and vectors included; RAM static, without "
-               "the stack); model flash/RAM: that image minus the same image without the "
-               "model; stack: peak of one inference, measured on the target; instr: "
-               "instructions of one inference (QEMU, counted); cycles: AVR cycles of one "
-               "inference (simavr, exact)")
+    click.echo(table_legend())
     if report_path is not None:
         write_report(reports, report_path, model_path)
         click.echo(f"wrote {report_path}")
     if failed:
         sys.exit(1)
-
-
-def _dash(value: int | None) -> str:
-    return "-" if value is None else str(value)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,6 @@
 """Shared test helpers: tool requirements (skip locally, fail under CI), data paths, the
-models several test files use (random ones for hypothesis, fixed edge cases), and a Python
-interpreter of the unrolled programs the code generator writes."""
+firmware targets, the models several test files use (random ones for hypothesis, fixed edge
+cases), and a Python interpreter of the unrolled programs the code generator writes."""
 
 from __future__ import annotations
 
@@ -21,7 +21,17 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH_MODELS = REPO / "bench" / "models"
 ADULT = BENCH_MODELS / "adult-108-16-2.json"
 REALISTIC = BENCH_MODELS / "adult-108-16-2-l255.json"  # 78.1% test, less regular weights
+TRAINED = sorted(BENCH_MODELS.glob("*.json"))
 INT32_MAX = 2**31 - 1
+EMULATED = ("cortex-m0", "cortex-m3", "cortex-m4", "avr", "rv32")
+TARGET_TOOLS = {  # the tools each firmware target's tests need
+    "host": ("gcc", "make"),
+    "cortex-m0": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "cortex-m3": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "cortex-m4": ("arm-none-eabi-gcc", "qemu-system-arm", "make"),
+    "avr": ("avr-gcc", "gcc", "make"),
+    "rv32": ("riscv64-unknown-elf-gcc", "qemu-system-riscv32", "make"),
+}
 SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -35,6 +45,12 @@ def require_tools(*tools: str) -> None:
         if IN_CI:
             pytest.fail(f"CI=true but {message}")
         pytest.skip(message)
+
+
+def require_targets(targets: tuple[str, ...]) -> None:
+    """require_tools for every tool the firmware ``targets`` need (TARGET_TOOLS)."""
+    for t in targets:
+        require_tools(*TARGET_TOOLS[t])
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import ADULT
+from mipnn.codegen.strategy import STRATEGIES
 
 from mipnn.cli import main
 
@@ -180,6 +182,19 @@ def test_firmware_mismatch_exits_non_zero(trained, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "MISMATCH" in result.output
     assert "ERROR at pos" in result.stderr
+
+
+def test_export_strategy_option(tmp_path):
+    for strategy in STRATEGIES:
+        result = run("export", str(ADULT), "--out", str(tmp_path / strategy),
+                     "--strategy", strategy)
+        assert result.exit_code == 0, result.output
+        assert f'Strategy "{strategy}"' in (tmp_path / strategy / "adult.c").read_text()
+    result = run("export", str(ADULT), "--out", str(tmp_path / "a"), "--target", "avr")
+    assert result.exit_code == 0
+    assert 'Strategy "unrolled"' in (tmp_path / "a" / "adult.c").read_text()
+    result = run("export", str(ADULT), "--out", str(tmp_path / "z"), "--target", "z80")
+    assert result.exit_code == 2 and "unknown target 'z80'" in result.output
 
 
 def test_batch_training_from_the_command_line(tmp_path):

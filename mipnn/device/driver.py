@@ -1,0 +1,132 @@
+"""The whole firmware check for one model, target and strategy (ARCHITECTURE.md 6): export
+the model's C, build it with the golden-vector harness for the target through ``make``,
+run it (natively or in the emulator), compare every score and class with the Python
+reference, bit for bit, and measure sizes, stack and the cost of one inference. Builds go
+to a work directory outside the source tree (a fresh temporary one by default), so
+parallel runs never collide."""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mipnn.codegen.errors import CodegenError
+from mipnn.codegen.export import generate, render_vectors
+from mipnn.codegen.names import resolve_name
+from mipnn.device.build import build_image, write_sources
+from mipnn.device.measure import image_sizes, measure_model, predict_stack
+from mipnn.device.report import FirmwareReport
+from mipnn.device.run import compare, exit_error, parse_output, run_image
+from mipnn.device.targets import check_target, make_info, missing_from, missing_tools_error
+from mipnn.device.vectors import check_vectors
+from mipnn.trainer.model import Model, file_sha256, load_model
+
+
+def run_firmware(
+    model_path: Path,
+    target: str,
+    vectors: np.ndarray,
+    workdir: Path | None = None,
+    name: str | None = None,
+    *,
+    strategy: str = "auto",
+    reference: Model | None = None,
+    timeout: float = 120.0,
+    measure: bool = True,
+    measure_vectors: int = 3,
+    flash_budget: int | None = None,
+) -> FirmwareReport:
+    """Export the model's C with ``strategy`` (``auto``: chosen by the target's cost model,
+    within ``flash_budget`` bytes of model flash, default the target profile's budget;
+    ``compact`` is planned for ``flash_budget``, all table without one),
+    build it with the harness and ``vectors`` for ``target``, run it (natively or in the
+    emulator) and compare every class and score with ``mipnn.trainer.model.forward`` of
+    ``reference`` (default: the model itself).
+
+    With ``measure``, also build the image without the model (for the model's own flash
+    and RAM) and count the instructions (or AVR cycles) of one inference on the first
+    ``measure_vectors`` vectors (see ``mipnn.device.measure``).
+
+    Mismatches are reported in the result (``report.ok`` is False); everything that keeps
+    the comparison from happening (unknown target, missing tools, compile error, crash,
+    hang, missing sentinel, non-zero exit) raises FirmwareError.
+    """
+    started = time.perf_counter()
+    check_target(target)
+    model_path = Path(model_path)
+    model = load_model(model_path)
+    cname = resolve_name(model, name)
+    if cname.startswith("mipnn_fw"):
+        raise CodegenError(f"C name {cname!r} is reserved for the firmware harness")
+    vectors = check_vectors(model, vectors)
+
+    with tempfile.TemporaryDirectory(prefix="mipnn-fw-") as tmp:
+        root = Path(workdir).resolve() if workdir is not None else Path(tmp)
+        info0 = make_info(target, {})
+        missing = missing_from(info0)
+        if missing:
+            raise missing_tools_error(target, missing, info0.get("APT_PACKAGES", "").split())
+        gen_out = generate(
+            model,
+            name=cname,
+            model_sha256=file_sha256(model_path),
+            strategy=strategy,
+            profile=info0.get("COST_PROFILE") or None,
+            flash_budget=flash_budget,
+        )
+        build = root / gen_out.strategy
+        gen = build / f"gen-{target}"
+        variables = {"BUILD": str(build), "GEN": str(gen), "MODEL": cname}
+        info = make_info(target, variables)
+        sha = file_sha256(model_path)
+        write_sources(
+            gen, gen_out.files, render_vectors(model, vectors, name=cname, model_sha256=sha)
+        )
+
+        build_seconds = build_image(target, variables)
+        image = Path(info["IMAGE"])
+        code, output, errors, run_seconds = run_image(shlex.split(info["RUN"]), timeout, target)
+        if code != 0:
+            raise exit_error(target, code, output, errors)
+        parsed = parse_output(output, len(vectors), model.n_classes)
+        mismatches = compare(
+            reference if reference is not None else model, vectors, parsed.classes, parsed.scores
+        )
+        flash, ram, reserved = image_sizes(info["SIZE"], image)
+        report = FirmwareReport(
+            target=target,
+            name=cname,
+            n_vectors=len(vectors),
+            mismatches=mismatches,
+            flash_bytes=flash,
+            ram_bytes=ram,
+            stack_reserved_bytes=reserved,
+            model_flash_bytes=None,
+            model_stack_bytes=predict_stack(image.parent, cname),
+            build_seconds=build_seconds,
+            run_seconds=run_seconds,
+            elapsed=0.0,
+            output=output,
+            strategy=gen_out.strategy,
+            requested_strategy=strategy,
+            stack_used_bytes=parsed.stack_used,
+            call_stack_bytes=parsed.call_stack,
+            notes=list(gen_out.notes),
+            flash_budget=gen_out.flash_budget,
+            image=image if workdir is not None else None,
+            classes=parsed.classes,
+            scores=parsed.scores,
+        )
+        if measure:
+            t0 = time.perf_counter()
+            measure_model(
+                report, model, vectors, target, variables, gen, cname, sha, timeout,
+                measure_vectors,
+            )
+            report.measure_seconds = time.perf_counter() - t0
+    report.elapsed = time.perf_counter() - started
+    return report

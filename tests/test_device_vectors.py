@@ -1,0 +1,40 @@
+"""Golden vectors (mipnn/device/vectors.py): test rows, edge cases and random vectors in a
+fixed order, deterministic for a seed, and bad test data rejected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_model
+
+from mipnn.device.errors import FirmwareError
+from mipnn.device.vectors import golden_vectors
+
+
+def test_golden_vectors_order_and_content():
+    model = make_model([6, 3, 2], levels=9)
+    test_x = np.arange(5 * 6).reshape(5, 6) % 10
+    v = golden_vectors(model, test_x, n_random=7, seed=3, limit=4)
+    assert v.dtype == np.uint8 and v.shape[1] == 6
+    assert np.array_equal(v[:4], test_x[:4])
+    edges = v[4:-7]
+    rows = {tuple(r) for r in edges}
+    assert (0,) * 6 in rows and (9,) * 6 in rows
+    assert (0, 9, 0, 9, 0, 9) in rows and (9, 0, 9, 0, 9, 0) in rows
+    assert (9, 0, 0, 0, 0, 0) in rows and (0, 0, 0, 0, 0, 9) in rows
+    assert v.max() <= 9
+    again = golden_vectors(model, test_x, n_random=7, seed=3, limit=4)
+    assert np.array_equal(v, again)
+    other = golden_vectors(model, test_x, n_random=7, seed=4, limit=4)
+    assert not np.array_equal(v[-7:], other[-7:])
+    assert len(golden_vectors(model, None, n_random=0)) == len(edges)
+
+
+def test_golden_vectors_reject_bad_test_data():
+    model = make_model([3, 2], levels=5)
+    with pytest.raises(FirmwareError, match=r"\[0, 5\]"):
+        golden_vectors(model, np.array([[0, 6, 1]]))
+    with pytest.raises(FirmwareError, match="shape"):
+        golden_vectors(model, np.zeros((2, 4)))
+    with pytest.raises(FirmwareError, match="integers"):
+        golden_vectors(model, np.array([[0.5, 1, 1]]))

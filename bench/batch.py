@@ -97,10 +97,9 @@ def run_batch(n: int, variant: str, epochs: int, time_limit: float, workers: int
 
 
 def run_gd(n: int, seed: int, bound: int = 15, hidden: int = 16, label: str = "") -> dict[str, Any]:
-    from mipnn.trainer.batch import _as_model
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.formulation import NetworkSpec
-    from mipnn.trainer.model import accuracy
+    from mipnn.trainer.model import accuracy, network_model
 
     ds = load_dataset("adult", data_dir=data_dir(), train_size=n, seed=seed)
     spec = NetworkSpec(int(ds.X_train.shape[1]), (hidden,), 2, bound, int(ds.levels))
@@ -108,7 +107,7 @@ def run_gd(n: int, seed: int, bound: int = 15, hidden: int = 16, label: str = ""
     # trained on all n examples (mini-batches beyond 4,000), as the mipnn variant's start
     net = gradient_network(ds, spec, seed, time_limit=max(60.0, n / 100))
     wall = time.perf_counter() - t0
-    model = _as_model(spec, net, "adult", ds.classes, None)
+    model = network_model(net, ds.classes, spec.levels, "adult")
     row = {"kind": "gd", "label": label, "dataset": "adult", "n": n, "bound": bound,
            "hidden": hidden, "seed": seed, "steps": "mini-batch 256" if n > 4000 else "full batch",
            "test": accuracy(model, ds.X_test, ds.y_test),
@@ -119,7 +118,8 @@ def run_gd(n: int, seed: int, bound: int = 15, hidden: int = 16, label: str = ""
 
 
 def throughput(n_mips: int = 20, time_limit: float = 3.0) -> None:
-    from mipnn.trainer.batch import BatchTask, _LocalPool, solve_batch
+    from mipnn.trainer.batch_workers import BatchTask, solve_batch
+    from mipnn.trainer.batch_workers import LocalPool as _LocalPool
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.formulation import NetworkSpec, default_bounds
 
@@ -146,7 +146,8 @@ def throughput(n_mips: int = 20, time_limit: float = 3.0) -> None:
 
 def prune(alphas: list[float], time_limit: float, seeds: list[int], n: int = 800) -> None:
     from mipnn.trainer.data import load_dataset
-    from mipnn.trainer.train import TrainConfig, train
+    from mipnn.trainer.train import train
+    from mipnn.trainer.train_config import TrainConfig
 
     for seed in seeds:
         ds = load_dataset("adult", data_dir=data_dir(), train_size=n, seed=seed)

@@ -183,7 +183,8 @@ def one_run(dataset: str, n: int, bound: int, objective: str, seed: int, time_li
     """Train once and return the record (runs in a worker process, one thread)."""
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.model import accuracy, network_model
-    from mipnn.trainer.train import TrainConfig, train
+    from mipnn.trainer.train import train
+    from mipnn.trainer.train_config import TrainConfig
 
     ds = load_dataset(dataset, data_dir=Path(data_dir), train_size=n, seed=seed)
     extra = run_config(dataset, objective)

@@ -88,7 +88,7 @@ def main() -> None:
 @user_errors
 def datasets(data_dir: Path | None) -> None:
     """List the data sets that can be loaded, and from where."""
-    from mipnn.trainer.data import available_datasets
+    from mipnn.trainer.datasets import available_datasets
 
     for info in available_datasets(data_dir):
         click.echo(f"{info['name']:<14} {info['description']}")
@@ -229,8 +229,8 @@ def train(
     file. Every new incumbent is shown as it is found."""
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.model import save_model
-    from mipnn.trainer.train import TrainConfig
     from mipnn.trainer.train import train as run_train
+    from mipnn.trainer.train_config import TrainConfig
 
     _check_source(dataset, csv_path, target_col)
     if dataset is None and csv_path is None:
@@ -259,7 +259,7 @@ def train(
                         f"{exc}") from None
     start_network = None
     if start_model is not None:
-        from mipnn.trainer.train import start_network_from_model
+        from mipnn.trainer.start import start_network_from_model
 
         _map_classes(ds, start_model, str(start_path), for_training=True)
         start_network = start_network_from_model(start_model, config, ds, str(start_path))
@@ -354,7 +354,7 @@ def _start_model(path: Path, config: Any, levels: int) -> Any:
     """The model file ``--start`` names, checked against the options before any data is
     read (the rest is checked against the data by start_network_from_model)."""
     from mipnn.trainer.model import load_model
-    from mipnn.trainer.train import check_start_config
+    from mipnn.trainer.start import check_start_config
 
     check_start_config(config)
     model = load_model(path)

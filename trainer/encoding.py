@@ -194,3 +194,42 @@ def encode(
         else:
             raise DataError(f"{source}: feature {feat.get('name')!r}: unknown kind {kind!r}")
     return X
+
+
+def encoding_notes(features: list[dict], frames: list[pd.DataFrame]) -> list[str]:
+    """Notes for the user on how :func:`encode` treats ``frames``: missing values (imputed
+    or all-zero one-hot) and category values not seen in training (all-zero one-hot), per
+    column the features use."""
+    notes: list[str] = []
+    seen: set[str] = set()
+    categories: dict[str, set[str]] = {}
+    for feat in features:
+        if feat.get("kind") == "onehot":
+            categories.setdefault(feat["source"], set()).add(feat["value"])
+    for feat in features:
+        col = feat["name"] if feat.get("kind") == "numeric" else feat.get("source")
+        if col in seen or any(col not in f.columns for f in frames):
+            continue
+        seen.add(col)
+        gaps = sum(int(f[col].isna().sum()) for f in frames)
+        if feat.get("kind") == "numeric":
+            if gaps:
+                notes.append(
+                    f"{gaps} missing value(s) in column {col} imputed with median "
+                    f"{float(feat.get('missing', float('nan')))}"
+                )
+            continue
+        if gaps:
+            notes.append(f"{gaps} missing value(s) in column {col} encoded as all-zero one-hot")
+        unseen: dict[str, int] = {}
+        for f in frames:
+            counts = pd.Series(category_strings(f[col]), dtype=object).value_counts()
+            for v, count in counts[~counts.index.isin(list(categories[col]))].items():
+                unseen[str(v)] = unseen.get(str(v), 0) + int(count)
+        if unseen:
+            examples = ", ".join(repr(v) for v in sorted(unseen, key=category_sort_key)[:3])
+            notes.append(
+                f"{sum(unseen.values())} value(s) in column {col} not seen in training "
+                f"({examples}{', ...' if len(unseen) > 3 else ''}) encoded as all-zero one-hot"
+            )
+    return notes

@@ -18,3 +18,13 @@ class DataError(MipnnError):
 
 class SolverError(MipnnError):
     """The solver is missing, or returned no usable solution."""
+
+
+class InfeasibleError(SolverError):
+    """The training set cannot be fitted under the objective's hard rows."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The text of ``exc`` on one line (its type name when it has no text), for messages."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

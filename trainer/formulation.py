@@ -1,5 +1,7 @@
-"""The training MIP, written once as data: variables, a sparse constraint matrix, bounds,
-integrality and a linear objective (minimised), built with numpy/scipy.
+"""The training MIP of a network, written once as data (a matrix-form problem built with
+numpy/scipy): the parameters, the constraints every objective shares (first layer, products,
+sign activations), symmetry breaking and neuron switches; the objective's own rows come from
+:mod:`mipnn.trainer.objectives`.
 
 Network: inputs ``x`` (integers in ``[0, L]``), hidden layers of sign neurons, a linear
 output layer. Weights are integers in ``[-P, P]``; hidden and output biases in ``[-P, P]``;
@@ -11,178 +13,34 @@ the first layer's bias in ``[-P*L, P*L]`` (inputs are scaled by ``L``, ARCHITECT
 * ``sign``: ``u = 1  =>  z >= 0`` and ``u = 0  =>  z <= -1``. The strict inequality is the
   exact integer one; big-M values are the tightest bounds of ``z`` implied by the input and
   weight bounds, per example for the first layer.
-Objectives (``NetworkSpec.objective``), all minimised, for any number of hidden layers:
 
-* ``sat_margin`` (Thorbjarnarson & Yorke-Smith 2023): a binary ``q[n,k]`` per (example,
-  class) pair; ``q = 1`` forces the score of the true class ``>= margin`` and of every other
-  class ``<= -margin``. The objective is the number of unsatisfied pairs.
-  With ``margin >= 1`` an example whose pairs are all satisfied is classified correctly.
-* ``max_correct``: a binary ``c[n]`` per example; ``c = 1`` forces the example to be
-  classified correctly under the exact tie rule (``s_y - s_k >= 1`` for ``k < y``,
-  ``>= 0`` for ``k > y``). The objective is the number of misclassified training examples,
-  so it equals ``N * (1 - forward's training accuracy)`` exactly.
-* ``min_hinge``: the squared hinge loss ``sum_{n,k} max(0, margin - t[n,k] s[n,k])^2``
-  (``t = +1`` for the true class, ``-1`` otherwise). Convex, so its epigraph is exact with
-  linear cuts and no binaries: ``h >= margin - t s``, ``h >= 0``, and ``g >=`` the secant of
-  ``h^2`` between consecutive breakpoints ``0, 1, 2, 3, 4, 6, 8, 12, 16, 24, ...``
-  (:func:`hinge_breakpoints`): exact at every integer up to 4 and at each breakpoint, an
-  upper approximation in between; about ``2 log2(max h)`` cuts per pair instead of one per
-  integer (16 instead of 256 at P=15).
-* ``min_w`` (Toro Icarte et al. 2019): every training example classified correctly (hard
-  rows, tie rule as above); minimise ``sum |W|`` over all layers (the number of non-zero
-  weights when P=1).
-* ``max_m`` (Toro Icarte et al. 2019): every training example classified correctly with
-  a margin; maximise the sum of the neurons' margins: a variable ``m[j] >= 0`` per hidden
-  neuron (``u = 1 => z >= m``, ``u = 0 => z <= -1 - m``) and one for the output
-  (``s_y - s_k >= [k < y] + m_out``). The objective is ``-(sum of margins)``.
-
-``min_w`` and ``max_m`` can be infeasible (no network in range fits every example).
+The objectives (``NetworkSpec.objective``) are in :mod:`mipnn.trainer.objectives`;
+the matrix form in :mod:`mipnn.trainer.problem`; starts and reading solutions back in
+:mod:`mipnn.trainer.solution`.
 
 Symmetry breaking (``build_problem(..., symmetry=True)``): hidden neurons of a layer are
 interchangeable, so they are ordered by the key ``(2P+1) b[j] + W[j, i0]`` (lexicographic
 on the bias, then the first active input's weight): ``key[j] >= key[j+1]``. Any network
 can be permuted to satisfy it (:func:`order_neurons`), so no solution is lost.
 
-For the objectives without hard rows the all-zero network is feasible; ``zero_start``
-returns it so a solver never ends without a solution.
+For the objectives without hard rows the all-zero network is feasible
+(:func:`mipnn.trainer.solution.zero_start`), so a solver never ends without a solution.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-
-OBJECTIVES = ("sat_margin", "max_correct", "min_hinge", "min_w", "max_m")
-HARD_OBJECTIVES = ("min_w", "max_m")  # every training example must be classified correctly
-
-
-@dataclass(frozen=True)
-class VarBlock:
-    start: int
-    shape: tuple[int, ...]
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    def index(self) -> np.ndarray:
-        return np.arange(self.start, self.start + self.size).reshape(self.shape)
-
-
-@dataclass
-class MipProblem:
-    """A MIP in matrix form: minimise ``cost @ v + offset`` subject to
-    ``row_lower <= A v <= row_upper``, ``col_lower <= v <= col_upper``, ``v[integrality]``
-    integer."""
-
-    cost: np.ndarray
-    offset: float
-    A: sp.csc_matrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integrality: np.ndarray
-    blocks: dict[str, VarBlock]
-    meta: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def n_cols(self) -> int:
-        return int(self.cost.shape[0])
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.row_lower.shape[0])
-
-    def values(self, solution: np.ndarray, name: str) -> np.ndarray:
-        """The block ``name`` of a solution vector, in the block's shape."""
-        return np.asarray(solution)[self.blocks[name].index()]
-
-
-class ProblemBuilder:
-    """Accumulates variable blocks and vectorised constraint rows (COO triplets)."""
-
-    def __init__(self) -> None:
-        self._lower: list[np.ndarray] = []
-        self._upper: list[np.ndarray] = []
-        self._int: list[np.ndarray] = []
-        self._cost: list[np.ndarray] = []
-        self.blocks: dict[str, VarBlock] = {}
-        self.n_cols = 0
-        self._rows: list[np.ndarray] = []
-        self._cols: list[np.ndarray] = []
-        self._vals: list[np.ndarray] = []
-        self._rlo: list[np.ndarray] = []
-        self._rhi: list[np.ndarray] = []
-        self.n_rows = 0
-        self.extra: dict[str, object] = {}
-
-    def add_var(
-        self,
-        name: str,
-        shape: tuple[int, ...],
-        lower: float | np.ndarray,
-        upper: float | np.ndarray,
-        integer: bool,
-    ) -> np.ndarray:
-        block = VarBlock(self.n_cols, tuple(int(s) for s in shape))
-        size = block.size
-        self.blocks[name] = block
-        self._lower.append(np.broadcast_to(np.asarray(lower, dtype=float), shape).ravel())
-        self._upper.append(np.broadcast_to(np.asarray(upper, dtype=float), shape).ravel())
-        self._int.append(np.full(size, integer))
-        self._cost.append(np.zeros(size))
-        self.n_cols += size
-        return block.index()
-
-    def add_rows(
-        self,
-        n: int,
-        rows: np.ndarray,
-        cols: np.ndarray,
-        vals: np.ndarray,
-        lower: float | np.ndarray,
-        upper: float | np.ndarray,
-    ) -> None:
-        """Add ``n`` rows; ``rows`` are local indices in ``[0, n)`` of each triplet."""
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        cols = np.asarray(cols, dtype=np.int64).ravel()
-        vals = np.broadcast_to(np.asarray(vals, dtype=float), rows.shape).ravel()
-        self._rows.append(rows + self.n_rows)
-        self._cols.append(cols)
-        self._vals.append(vals)
-        self._rlo.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).ravel())
-        self._rhi.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).ravel())
-        self.n_rows += n
-
-    def set_cost(self, index: np.ndarray, value: float | np.ndarray) -> None:
-        cost = np.concatenate(self._cost) if len(self._cost) > 1 else self._cost[0]
-        cost[np.asarray(index).ravel()] = value
-        self._cost = [cost]
-
-    def build(self, offset: float = 0.0, meta: dict[str, object] | None = None) -> MipProblem:
-        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, np.int64)
-        cols = np.concatenate(self._cols) if self._cols else np.zeros(0, np.int64)
-        vals = np.concatenate(self._vals) if self._vals else np.zeros(0)
-        keep = vals != 0
-        A = sp.csc_matrix(
-            (vals[keep], (rows[keep], cols[keep])), shape=(self.n_rows, self.n_cols)
-        )
-        A.sum_duplicates()
-        return MipProblem(
-            cost=np.concatenate(self._cost),
-            offset=offset,
-            A=A,
-            row_lower=np.concatenate(self._rlo) if self._rlo else np.zeros(0),
-            row_upper=np.concatenate(self._rhi) if self._rhi else np.zeros(0),
-            col_lower=np.concatenate(self._lower),
-            col_upper=np.concatenate(self._upper),
-            integrality=np.concatenate(self._int),
-            blocks=dict(self.blocks),
-            meta=(meta or {}) | self.extra,
-        )
+from mipnn.trainer.objectives import (
+    OBJECTIVES,
+    abs_weight_columns,
+    correct_rows,
+    min_hinge_rows,
+    sat_margin_rows,
+)
+from mipnn.trainer.problem import MipProblem, ProblemBuilder
 
 
 @dataclass(frozen=True)
@@ -370,164 +228,23 @@ def build_problem(
         else:
             scores = (rows, cols, vals)
             if objective == "sat_margin":
-                _sat_margin(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
+                sat_margin_rows(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
             elif objective == "min_hinge":
-                _min_hinge(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
+                min_hinge_rows(b, rows, cols, vals, zmin, zmax, y, N, K, spec.margin)
             else:
-                _correct_rows(b, scores, zmin, zmax, y, N, K, objective, margins, weights)
+                correct_rows(b, scores, zmin, zmax, y, N, K, objective, margins, weights)
 
     if symmetry and bounds is None:
         _order_neurons_rows(b, spec, weights, biases, active)
     if spec.prune is not None:
         _neuron_switches(b, spec, weights, biases, ranges)
     if spec.weight_penalty and objective != "min_w":
-        b.set_cost(_abs_weights(b, weights), float(spec.weight_penalty))
+        b.set_cost(abs_weight_columns(b, weights), float(spec.weight_penalty))
 
     offset = {"sat_margin": float(N * K), "max_correct": float(N)}.get(objective, 0.0)
     meta = {"spec": spec, "n_examples": N, "X": X, "y": y, "symmetry": symmetry and bounds is None,
             "first_active": int(np.argmax(active)) if active.any() else 0}
     return b.build(offset=offset, meta=meta)
-
-
-def _sat_margin(
-    b: ProblemBuilder,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    vals: np.ndarray,
-    smin: np.ndarray,
-    smax: np.ndarray,
-    y: np.ndarray,
-    N: int,
-    K: int,
-    margin: int,
-) -> None:
-    q = b.add_var("q", (N, K), 0, 1, integer=True)
-    qr = q.ravel()
-    target = (np.arange(K)[None, :] == y[:, None]).ravel()  # row (n, k) is the true class
-    r_q = np.arange(N * K)
-    # true class:  q = 1 => s >= m :  s - (m - min s) q >= min s
-    # other class: q = 1 => s <= -m:  s + (max s + m) q <= max s
-    coef = np.where(target, -(margin - smin), smax + margin)
-    lower = np.where(target, smin, -np.inf)
-    upper = np.where(target, np.inf, smax)
-    b.add_rows(N * K, np.concatenate([rows, r_q]), np.concatenate([cols, qr]),
-               np.concatenate([vals, coef]), lower, upper)
-    b.set_cost(qr, -1.0)  # minimise N*K - sum(q): the number of unsatisfied pairs
-
-
-def hinge_breakpoints(h_max: float) -> np.ndarray:
-    """Breakpoints of the piecewise-linear epigraph of ``h^2`` on ``[0, h_max]``:
-    ``0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, ...`` (every integer up to 4, then powers of two
-    and their midpoints), the last one ``>= h_max``."""
-    points = [0, 1, 2, 3, 4]
-    p = 4
-    while points[-1] < h_max:
-        points += [p + p // 2, 2 * p]
-        p *= 2
-    out = np.array(points, dtype=float)
-    keep = np.searchsorted(out, h_max, side="left")
-    return out[: max(int(keep) + 1, 2)]
-
-
-def hinge_value(h: np.ndarray, breakpoints: np.ndarray) -> np.ndarray:
-    """The epigraph's value at ``h``: the largest secant (``>= h^2``, equal at breakpoints)."""
-    a, c = breakpoints[:-1], breakpoints[1:]
-    h = np.asarray(h, dtype=float)
-    return np.maximum(0.0, np.max(h[..., None] * (a + c) - a * c, axis=-1))
-
-
-def _min_hinge(
-    b: ProblemBuilder,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    vals: np.ndarray,
-    smin: np.ndarray,
-    smax: np.ndarray,
-    y: np.ndarray,
-    N: int,
-    K: int,
-    margin: int,
-) -> None:
-    target = (np.arange(K)[None, :] == y[:, None]).ravel()
-    t = np.where(target, 1.0, -1.0)
-    # h >= margin - t s ; the largest value is margin - min(t s)
-    hmax = np.maximum(0.0, margin - np.where(target, smin, -smax))
-    h = b.add_var("h", (N, K), 0.0, hmax.reshape(N, K), integer=False)
-    hr = h.ravel()
-    r = np.arange(N * K)
-    # h + t s >= margin
-    b.add_rows(N * K, np.concatenate([rows, r]), np.concatenate([cols, hr]),
-               np.concatenate([vals * t[rows], np.ones(N * K)]), float(margin), np.inf)
-    bp = hinge_breakpoints(float(hmax.max()))
-    g = b.add_var("g", (N, K), 0.0, np.inf, integer=False)
-    gr = g.ravel()
-    lo, hi = bp[:-1], bp[1:]
-    S = lo.size
-    # g - (lo + hi) h >= -lo hi  for every segment: rows (segment, pair)
-    rr = np.arange(S * N * K)
-    b.add_rows(S * N * K, np.concatenate([rr, rr]),
-               np.concatenate([np.tile(gr, S), np.tile(hr, S)]),
-               np.concatenate([np.ones(S * N * K), -np.repeat(lo + hi, N * K)]),
-               -np.repeat(lo * hi, N * K), np.inf)
-    b.set_cost(gr, 1.0)
-    b.extra["hinge_breakpoints"] = bp
-
-
-def _correct_rows(
-    b: ProblemBuilder,
-    scores: tuple[np.ndarray, np.ndarray, np.ndarray],
-    smin: np.ndarray,
-    smax: np.ndarray,
-    y: np.ndarray,
-    N: int,
-    K: int,
-    objective: str,
-    margins: list[np.ndarray],
-    weights: list[np.ndarray],
-) -> None:
-    """Rows ``s_y - s_k >= [k < y] (+ margin)`` for every example ``n`` and class ``k != y``:
-    switched by a binary per example (max_correct) or hard (min_w, max_m)."""
-    rows, cols, vals = scores
-    S = sp.csr_matrix((vals, (rows, cols)), shape=(N * K, b.n_cols))
-    ex, kk = np.nonzero(np.arange(K)[None, :] != y[:, None])
-    yy = y[ex]
-    D = (S[ex * K + yy] - S[ex * K + kk]).tocoo()
-    m = ex.size
-    need = (kk < yy).astype(float)  # tie rule: the lowest index wins
-    dmin = smin[ex * K + yy] - smax[ex * K + kk]
-    if objective == "max_correct":
-        c = b.add_var("correct", (N,), 0, 1, integer=True)
-        # c = 1 => d >= need :  d + (dmin - need) c >= dmin
-        b.add_rows(m, np.concatenate([D.row, np.arange(m)]), np.concatenate([D.col, c[ex]]),
-                   np.concatenate([D.data, dmin - need]), dmin, np.inf)
-        b.set_cost(c, -1.0)  # minimise N - sum(c): the misclassified examples
-        return
-    if objective == "max_m":
-        dmax = smax[ex * K + yy] - smin[ex * K + kk]
-        mo = b.add_var("m_out", (1,), 0.0, max(0.0, float(dmax.max())), integer=False)
-        margins.append(mo)
-        b.add_rows(m, np.concatenate([D.row, np.arange(m)]),
-                   np.concatenate([D.col, np.repeat(mo, m)]),
-                   np.concatenate([D.data, -np.ones(m)]), need, np.inf)
-        b.set_cost(np.concatenate(margins), -1.0)
-        return
-    # min_w: hard rows, minimise sum |W|
-    b.add_rows(m, D.row, D.col, D.data, need, np.inf)
-    b.set_cost(_abs_weights(b, weights), 1.0)
-
-
-def _abs_weights(b: ProblemBuilder, weights: list[np.ndarray]) -> np.ndarray:
-    """Columns ``a >= |W|`` for every weight of every layer (``a - W >= 0``, ``a + W >= 0``):
-    exact at an optimum when ``a`` has a positive cost in a minimisation."""
-    allw = np.concatenate([w.ravel() for w in weights])
-    a = b.add_var("absW", (allw.size,), 0.0, np.inf, integer=False)
-    r = np.arange(allw.size)
-    rr = np.concatenate([r, r])
-    cc = np.concatenate([a, allw])
-    one = np.ones(allw.size)
-    b.add_rows(allw.size, rr, cc, np.concatenate([one, -one]), 0.0, np.inf)  # a - W >= 0
-    b.add_rows(allw.size, rr, cc, np.concatenate([one, one]), 0.0, np.inf)  # a + W >= 0
-    return a
 
 
 def _order_neurons_rows(
@@ -632,142 +349,3 @@ def lexicographic_stage(problem: MipProblem, cap: float) -> MipProblem:
         blocks=problem.blocks,
         meta=dict(problem.meta, stage="lexicographic"),
     )
-
-
-def zero_start(problem: MipProblem) -> np.ndarray:
-    """The all-zero network (every sign active, every neuron switched on): feasible for the
-    objectives without hard rows when zero lies in every parameter's range (the default
-    ranges). For ``min_w``/``max_m`` it is returned too, but it is infeasible."""
-    v = start_from_network(problem, zero_network(problem.meta["spec"]))  # type: ignore[arg-type]
-    for name, block in problem.blocks.items():
-        if name.startswith("s") and name[1:].isdigit():
-            v[block.index().ravel()] = 1.0
-    return v
-
-
-def zero_network(spec: NetworkSpec) -> list[tuple[np.ndarray, np.ndarray]]:
-    sizes = spec.sizes
-    return [(np.zeros((sizes[i + 1], sizes[i]), np.int64), np.zeros(sizes[i + 1], np.int64))
-            for i in range(len(sizes) - 1)]
-
-
-def objective_value(problem: MipProblem, v: np.ndarray) -> float:
-    """The objective of solution ``v`` (``cost @ v + offset``)."""
-    return float(problem.cost @ v + problem.offset)
-
-
-def start_from_network(
-    problem: MipProblem, network: list[tuple[np.ndarray, np.ndarray]]
-) -> np.ndarray:
-    """A complete solution vector encoding ``network`` (weights, biases per layer) on the
-    problem's examples: activations, products and the objective's variables follow from
-    it, each at its best value. It is feasible when the network's parameters lie within the
-    problem's bounds (and, for ``min_w``/``max_m``, it classifies every example correctly;
-    with ``symmetry``, its neurons must be ordered: :func:`order_neurons`)."""
-    spec: NetworkSpec = problem.meta["spec"]  # type: ignore[assignment]
-    X: np.ndarray = problem.meta["X"]  # type: ignore[assignment]
-    y: np.ndarray = problem.meta["y"]  # type: ignore[assignment]
-    v = np.zeros(problem.n_cols)
-    a = X.astype(np.int64)
-    hidden_z = []
-    for li, (W, bias) in enumerate(network):
-        W = np.asarray(W, dtype=np.int64)
-        bias = np.asarray(bias, dtype=np.int64)
-        v[problem.blocks[f"W{li}"].index()] = W
-        v[problem.blocks[f"b{li}"].index()] = bias
-        if li > 0:
-            v[problem.blocks[f"c{li}"].index()] = W[None, :, :] * a[:, None, :]
-        z = a @ W.T + bias
-        if li < len(network) - 1:
-            v[problem.blocks[f"u{li}"].index()] = z >= 0
-            hidden_z.append(z)
-            a = np.where(z >= 0, 1, -1)
-    for li in range(len(network) - 1):
-        if f"s{li}" in problem.blocks:  # a neuron is on unless all its parameters are zero
-            W, bias = network[li]
-            on = W.any(axis=1) | (bias != 0) | network[li + 1][0].any(axis=0)
-            if li == len(network) - 2 and on.sum() < min(spec.n_classes, on.size):
-                on[np.argsort(on, kind="stable")[: min(spec.n_classes, on.size)]] = True
-            v[problem.blocks[f"s{li}"].index()] = on
-    s = z
-    m = spec.margin
-    K = spec.n_classes
-    target = np.arange(K)[None, :] == y[:, None]
-    if "q" in problem.blocks:
-        v[problem.blocks["q"].index()] = np.where(target, s >= m, s <= -m)
-    if "h" in problem.blocks:
-        h = np.maximum(0, m - np.where(target, s, -s))
-        v[problem.blocks["h"].index()] = h
-        bp = np.asarray(problem.meta["hinge_breakpoints"])
-        v[problem.blocks["g"].index()] = hinge_value(h, bp)
-    d = s[np.arange(len(y)), y][:, None] - s  # s_y - s_k
-    need = (np.arange(K)[None, :] < y[:, None]).astype(np.int64)
-    slack = np.where(target, np.iinfo(np.int64).max // 4, d - need)
-    if "correct" in problem.blocks:
-        v[problem.blocks["correct"].index()] = slack.min(axis=1) >= 0
-    if "absW" in problem.blocks:
-        v[problem.blocks["absW"].index()] = np.concatenate(
-            [np.abs(np.asarray(W)).ravel() for W, _ in network])
-    for li, z in enumerate(hidden_z):
-        if f"m{li}" in problem.blocks:
-            idx = problem.blocks[f"m{li}"].index()
-            margin = np.where(z >= 0, z, -1 - z).min(axis=0)
-            v[idx] = np.minimum(margin, problem.col_upper[idx])
-    if "m_out" in problem.blocks:
-        idx = problem.blocks["m_out"].index()
-        v[idx] = np.clip(slack.min(), 0, problem.col_upper[idx])
-    return v
-
-
-def is_feasible(problem: MipProblem, v: np.ndarray, tol: float = 1e-6) -> bool:
-    """Whether ``v`` satisfies every row, bound and integrality of ``problem``."""
-    act = problem.A @ v
-    ok_rows = np.all(act >= problem.row_lower - tol) and np.all(act <= problem.row_upper + tol)
-    ok_cols = np.all(v >= problem.col_lower - tol) and np.all(v <= problem.col_upper + tol)
-    ints = v[problem.integrality]
-    return bool(ok_rows and ok_cols and np.all(np.abs(ints - np.rint(ints)) <= tol))
-
-
-def network_from_solution(
-    problem: MipProblem, solution: np.ndarray, tol: float = 1e-5
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Weights and biases of every layer, read strictly: each value must be within
-    ``tol`` of an integer (otherwise ValueError: a solver result is never guessed)."""
-    spec: NetworkSpec = problem.meta["spec"]  # type: ignore[assignment]
-    out = []
-    for li in range(len(spec.sizes) - 1):
-        W = _strict_int(problem.values(solution, f"W{li}"), f"W{li}", tol)
-        bias = _strict_int(problem.values(solution, f"b{li}"), f"b{li}", tol)
-        out.append((W, bias))
-    return out
-
-
-def _strict_int(values: np.ndarray, name: str, tol: float) -> np.ndarray:
-    r = np.rint(values)
-    bad = np.abs(values - r) > tol
-    if bad.any():
-        idx = np.argwhere(bad)[0]
-        raise ValueError(f"solver value of {name}{list(idx)} = {values[tuple(idx)]} is not integral")
-    return r.astype(np.int64)
-
-
-def mip_scores(problem: MipProblem, solution: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Class scores as the MIP's own variables state them (products ``c`` and output
-    biases for a hidden network; the linear expression for a network without hidden
-    layers). Used to check that the solver's view equals ``forward``."""
-    spec: NetworkSpec = problem.meta["spec"]  # type: ignore[assignment]
-    last = len(spec.sizes) - 2
-    bias = problem.values(solution, f"b{last}")
-    if last == 0:
-        W = problem.values(solution, "W0")
-        s = np.asarray(X, dtype=float) @ W.T + bias
-    else:
-        c = problem.values(solution, f"c{last}")
-        s = c.sum(axis=2) + bias
-    return np.rint(s).astype(np.int64)
-
-
-def mip_activations(problem: MipProblem, solution: np.ndarray, layer: int) -> np.ndarray:
-    """Hidden activations (+1/-1) of ``layer`` as the MIP's binaries state them."""
-    u = problem.values(solution, f"u{layer}")
-    return np.where(np.rint(u) > 0, 1, -1)

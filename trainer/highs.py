@@ -1,4 +1,6 @@
-"""Solve a MipProblem with HiGHS through highspy directly (no modelling layer)."""
+"""Solve a MipProblem with HiGHS through highspy directly (no modelling layer), with
+progress callbacks, a target objective that stops the search, and HiGHS's model status
+mapped onto :class:`~mipnn.trainer.solve_result.SolveStatus`."""
 
 from __future__ import annotations
 
@@ -7,42 +9,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 from mipnn.trainer.errors import SolverError
-from mipnn.trainer.formulation import MipProblem
-
-STATUSES = ("optimal", "time_limit", "interrupted", "target", "no_solution", "infeasible")
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One report while the solver runs: a new incumbent or a periodic heartbeat."""
-
-    time: float
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    new_incumbent: bool
-    solution: np.ndarray | None = None
-
-
-@dataclass
-class SolveResult:
-    solver: str
-    status: str  # one of STATUSES
-    solution: np.ndarray | None
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    time: float
-    incumbents: list[Progress] = field(default_factory=list)
-    setup_time: float = 0.0  # handing the model (and the start) to the solver
-
-    @property
-    def has_solution(self) -> bool:
-        return self.solution is not None
+from mipnn.trainer.problem import MipProblem
+from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus
 
 
 def new_highs() -> object:
@@ -65,6 +36,25 @@ def highs_version() -> str:
     return f"highs {new_highs().version()}"  # type: ignore[attr-defined]
 
 
+def highs_status(model_status: object, has_solution: bool, reached_target: bool) -> SolveStatus:
+    """The solve status of a HiGHS run: ``kOptimal`` is OPTIMAL and ``kInfeasible``
+    INFEASIBLE; otherwise a run without a primal solution is NO_SOLUTION_FOUND, one
+    interrupted (``kInterrupt``) is TARGET when mipnn's target objective stopped it and
+    INTERRUPTED when something else did, and any other limit with a solution is FEASIBLE."""
+    import highspy
+
+    MS = highspy.HighsModelStatus
+    if model_status == MS.kOptimal:
+        return SolveStatus.OPTIMAL
+    if model_status == MS.kInfeasible:
+        return SolveStatus.INFEASIBLE
+    if not has_solution:
+        return SolveStatus.NO_SOLUTION_FOUND
+    if model_status == MS.kInterrupt:
+        return SolveStatus.TARGET if reached_target else SolveStatus.INTERRUPTED
+    return SolveStatus.FEASIBLE
+
+
 def _finite(value: float) -> float | None:
     return float(value) if value is not None and math.isfinite(value) and abs(value) < 1e30 else None
 
@@ -84,7 +74,7 @@ def solve_highs(
 ) -> SolveResult:
     """Minimise ``problem`` with HiGHS. ``start`` is a full starting solution (the caller
     guarantees feasibility); ``on_progress`` receives every new incumbent, plus a
-    heartbeat every ``heartbeat`` seconds. ``target``: stop (status ``target``) as soon as
+    heartbeat every ``heartbeat`` seconds. ``target``: stop (status TARGET) as soon as
     an incumbent's objective is at most this value."""
     try:
         import highspy
@@ -182,17 +172,7 @@ def solve_highs(
     info = h.getInfo()
     has_primal = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     solution = np.array(h.getSolution().col_value, dtype=float) if has_primal else None
-    MS = highspy.HighsModelStatus
-    if model_status == MS.kOptimal:
-        status = "optimal"
-    elif model_status == MS.kInfeasible:
-        status = "infeasible"
-    elif solution is None:
-        status = "no_solution"
-    elif model_status == MS.kInterrupt:
-        status = "target" if reached[0] else "interrupted"
-    else:
-        status = "time_limit"
+    status = highs_status(model_status, solution is not None, reached[0])
     return SolveResult(
         solver=f"highs {h.version()}",
         status=status,

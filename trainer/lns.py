@@ -24,15 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from mipnn.trainer.formulation import (
-    NetworkSpec,
-    ParamBounds,
-    build_problem,
-    default_bounds,
-    network_from_solution,
-    objective_value,
-    start_from_network,
-)
+from mipnn.trainer.formulation import NetworkSpec, ParamBounds, build_problem, default_bounds
+from mipnn.trainer.problem import MipProblem, objective_value
+from mipnn.trainer.solution import network_from_solution, start_from_network
+from mipnn.trainer.solve_result import SolveStatus
 
 Network = list[tuple[np.ndarray, np.ndarray]]
 SolveFn = Callable[..., object]  # solve_highs-compatible
@@ -133,7 +128,7 @@ def lns(
         stats.iterations += 1
         status = getattr(res, "status", "")
         sol = getattr(res, "solution", None)
-        if status == "optimal":
+        if status == SolveStatus.OPTIMAL:
             stats.optimal += 1
             if getattr(res, "time", limit) < limit / 3 and kind == "neurons":
                 k = min(max_k, k + 1)
@@ -200,8 +195,6 @@ def descend_output(
     until a sweep changes nothing. A fallback when the solver-based polish could not make
     the gradient network a better start than the all-zero one (e.g. min_hinge on a loaded
     machine). Never worse than ``network``."""
-    from mipnn.trainer.formulation import MipProblem
-
     assert isinstance(problem, MipProblem)
     spec: NetworkSpec = problem.meta["spec"]  # type: ignore[assignment]
     net = [(np.array(W, np.int64), np.array(b, np.int64)) for W, b in network]

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 from mipnn.trainer.errors import SolverError
-from mipnn.trainer.formulation import MipProblem
-from mipnn.trainer.highs import Progress, SolveResult
+from mipnn.trainer.problem import MipProblem
+from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus
 
 # Pyomo solver name and its time-limit option, per user-facing name
-_PYOMO = {
+PYOMO_SOLVERS = {
     "highs": ("appsi_highs", "time_limit"),
     "gurobi": ("gurobi", "TimeLimit"),
     "cplex": ("cplex", "timelimit"),
@@ -37,11 +37,11 @@ _THREADS = {"highs": "threads", "gurobi": "Threads", "cplex": "threads", "cbc": 
 def pyomo_solver(name: str) -> Any:
     """The Pyomo solver object for ``name``; SolverError (exit 2) when it is unknown or not
     installed."""
-    if name not in _PYOMO:
-        raise SolverError(f"unknown Pyomo solver {name!r}; expected one of {', '.join(_PYOMO)}")
+    if name not in PYOMO_SOLVERS:
+        raise SolverError(f"unknown Pyomo solver {name!r}; expected one of {', '.join(PYOMO_SOLVERS)}")
     import pyomo.environ as pe
 
-    solver = pe.SolverFactory(_PYOMO[name][0])
+    solver = pe.SolverFactory(PYOMO_SOLVERS[name][0])
     try:
         ok = bool(solver.available(exception_flag=False))
     except Exception:  # noqa: BLE001 - a broken installation counts as missing
@@ -49,9 +49,22 @@ def pyomo_solver(name: str) -> Any:
     if not ok:
         raise SolverError(
             f"solver {name!r} is not installed or not licensed for Pyomo "
-            f"({_PYOMO[name][0]}); install it, or use --solver highspy"
+            f"({PYOMO_SOLVERS[name][0]}); install it, or use --solver highspy"
         )
     return solver
+
+
+def pyomo_status(termination: Any, has_solution: bool) -> SolveStatus:
+    """The solve status of a Pyomo run from its termination condition: ``optimal`` is
+    OPTIMAL, ``infeasible``/``infeasibleOrUnbounded`` INFEASIBLE; otherwise FEASIBLE with a
+    solution (a time or iteration limit) and NO_SOLUTION_FOUND without one."""
+    from pyomo.opt import TerminationCondition as TC
+
+    if termination == TC.optimal:
+        return SolveStatus.OPTIMAL
+    if termination in (TC.infeasible, TC.infeasibleOrUnbounded):
+        return SolveStatus.INFEASIBLE
+    return SolveStatus.FEASIBLE if has_solution else SolveStatus.NO_SOLUTION_FOUND
 
 
 def to_pyomo(problem: MipProblem) -> tuple[Any, Any]:
@@ -114,7 +127,7 @@ def solve_pyomo(
     opt = pyomo_solver(solver)
     t_setup = time.perf_counter()
     model, v = to_pyomo(problem)
-    name = _PYOMO[solver]
+    name = PYOMO_SOLVERS[solver]
     opts: dict[str, object] = {name[1]: float(time_limit)}
     if solver in _SEED:
         opts[_SEED[solver]] = int(seed)
@@ -142,15 +155,13 @@ def solve_pyomo(
             else:
                 model.load_solution(res.solution(0))
         bound = None
-        status = ("optimal" if term == TC.optimal else
-                  "infeasible" if term in (TC.infeasible, TC.infeasibleOrUnbounded) else
-                  "time_limit" if has else "no_solution")
+        status = pyomo_status(term, has)
     except (RuntimeError, ValueError, OSError) as exc:
         raise SolverError(f"{solver} via Pyomo failed: {exc}") from None
     elapsed = time.perf_counter() - t0
     solution = None
     objective = None
-    if status in ("optimal", "time_limit"):
+    if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         values = [v[j].value for j in range(problem.n_cols)]
         # a column in no row and not in the objective (a weight of an all-zero input) is not
         # sent to the solver: any value in its range is optimal; take the one nearest 0

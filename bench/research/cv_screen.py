@@ -86,7 +86,8 @@ def _bagged(sub: Any, cfg: Any, bag: int) -> Any:
     from dataclasses import replace
 
     from mipnn.trainer.model import network_model
-    from mipnn.trainer.train import start_network_from_model, train
+    from mipnn.trainer.start import start_network_from_model
+    from mipnn.trainer.train import train
     from sklearn.model_selection import StratifiedKFold
 
     X, y = sub.X_train, sub.y_train
@@ -114,7 +115,8 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
 
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.model import accuracy
-    from mipnn.trainer.train import TrainConfig, train
+    from mipnn.trainer.train import train
+    from mipnn.trainer.train_config import TrainConfig
     from sklearn.model_selection import StratifiedKFold
 
     from bench.paper import HIDDEN, VERSIONS, run_config
@@ -263,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     from dataclasses import fields
 
     from mipnn.trainer.errors import MipnnError
-    from mipnn.trainer.train import TrainConfig
+    from mipnn.trainer.train_config import TrainConfig
 
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(sets) - known)

@@ -64,7 +64,8 @@ def split_accuracies(dataset: str, n: int, seed: int, data_dir: Path,
 
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.teacher import fit_teacher
-    from mipnn.trainer.train import TrainConfig, train
+    from mipnn.trainer.train import train
+    from mipnn.trainer.train_config import TrainConfig
 
     ds = load_dataset(dataset, data_dir=data_dir, train_size=n, seed=seed)
     out: dict[str, float] = {}

@@ -37,7 +37,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 def main(argv: list[str] | None = None) -> int:
     from mipnn.trainer.data import load_dataset
-    from mipnn.trainer.train import TrainConfig, train
+    from mipnn.trainer.train import train
+    from mipnn.trainer.train_config import TrainConfig
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--time-limit", type=float, default=45.0)

@@ -1,0 +1,67 @@
+"""What a solver route returns: the solve status (an enum), the result of one solve, and the
+progress reports sent while it runs. Both routes (``trainer/highs.py``,
+``trainer/pyomo_route.py``) map their solver's own statuses onto :class:`SolveStatus`.
+
+The statuses follow python-mip's (``OPTIMAL``, ``FEASIBLE``, ``NO_SOLUTION_FOUND``,
+``INFEASIBLE``) plus the two ways mipnn stops early on purpose (``TARGET``,
+``INTERRUPTED``) and the gradient baseline, which runs no solver (``DONE``). Each value is
+the string a model file records in ``training.status`` (``FEASIBLE`` is ``"time_limit"``, as
+files have always written it), and the enum is a ``str``: comparing with, formatting or
+writing a status as JSON gives that string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+
+class SolveStatus(StrEnum):
+    """How a solve ended. The value is the model file's ``training.status`` string."""
+
+    OPTIMAL = "optimal"  # proven optimal (or equal to a proven bound)
+    FEASIBLE = "time_limit"  # stopped early (time or another limit) with a solution
+    TARGET = "target"  # stopped with a solution as good as the requested target objective
+    INTERRUPTED = "interrupted"  # interrupted (not by mipnn's target) with a solution
+    NO_SOLUTION_FOUND = "no_solution"  # stopped without any solution
+    INFEASIBLE = "infeasible"  # proven to have no solution
+    DONE = "done"  # the gradient baseline ran its epochs (no solver, nothing proven)
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether a solve ending with this status returns a solution."""
+        return self not in (SolveStatus.NO_SOLUTION_FOUND, SolveStatus.INFEASIBLE)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report while the solver runs: a new incumbent or a periodic heartbeat."""
+
+    time: float
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    new_incumbent: bool
+    solution: np.ndarray | None = None
+
+
+@dataclass
+class SolveResult:
+    """The outcome of one solve: status, the best solution (None without one), its
+    objective, the proven bound and gap, and the solver's time."""
+
+    solver: str
+    status: SolveStatus
+    solution: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    time: float
+    incumbents: list[Progress] = field(default_factory=list)
+    setup_time: float = 0.0  # handing the model (and the start) to the solver
+
+    @property
+    def has_solution(self) -> bool:
+        return self.solution is not None

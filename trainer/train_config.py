@@ -1,0 +1,106 @@
+"""How to train: the options of one training run (:class:`TrainConfig`), the objectives and
+solver routes they choose from, and the checks that turn a bad combination into a user error
+before any work starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.objectives import OBJECTIVES
+from mipnn.trainer.selection import SELECT_RULES
+from mipnn.trainer.teacher import TEACHERS
+
+TRAIN_OBJECTIVES = (*OBJECTIVES, "gd")
+SOLVERS = ("highspy", "highs", "gurobi", "cplex", "scip", "cbc")
+"""``highspy``: HiGHS through highspy directly (fast hand-off, progress callbacks); the
+others: the same matrix through Pyomo (``highs`` is HiGHS via Pyomo's appsi interface)."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. ``hidden`` lists the hidden layer sizes (empty: no hidden layer)."""
+
+    hidden: tuple[int, ...] = (16,)
+    bound: int = 1
+    objective: str = "sat_margin"
+    margin: int = 1
+    time_limit: float = 60.0
+    seed: int = 0
+    threads: int = 1
+    prune: float | None = None  # ALPHA of the neuron-count optimisation
+    prune_mode: str = "weighted"  # or "lexicographic": accuracy first, then fewest neurons
+    simplify: bool = True  # remove dead and constant hidden neurons (exact)
+    weight_penalty: float = 0.0  # objective cost of each unit of sum |W| (regulariser)
+    # --- how hard to try (docs/TRAINING.md measures each lever) ---
+    solver: str = "highspy"  # HiGHS through highspy, or a Pyomo solver (SOLVERS)
+    warm_start: bool = True  # start from the gradient baseline's network
+    symmetry: bool = False  # order the hidden neurons (no measurable gain: docs/TRAINING.md)
+    lns: bool = True  # large-neighbourhood search after the first solve
+    lns_sub_time: float = 3.0  # time limit of one LNS sub-MIP
+    full_solve_share: float = 0.1  # share of the time for the full MIP before LNS
+    target_objective: float | None = None  # stop once an incumbent reaches this objective
+    highs_options: tuple[tuple[str, Any], ...] = ()  # extra HiGHS options (name, value)
+    gd_epochs: int = 400
+    gd_restarts: int = 1  # gradient runs; the one with the best validation accuracy is kept
+    tight_big_m: bool = True  # False only to measure the tight big-M values' effect
+    polish_start: bool = True  # re-solve the gradient start's output layer for the objective
+    # the model: the best objective, "val": the best validation accuracy, or "train+val":
+    # the most correct training and validation examples together (for small validation sets)
+    select: str = "objective"
+    # > 0: K-fold guard. Estimate on K folds of the training set whether this configuration
+    # classifies more held-out examples than its gradient start; keep the gradient network
+    # when it does not. The time limit is shared by the K fold runs and the final run.
+    guard_folds: int = 0
+    # train on a float teacher's labels of the training set (trainer/teacher.py; None: off)
+    teacher: str | None = None
+
+    def check(self) -> None:
+        """Raise MipnnError for a value out of range or options that cannot be combined."""
+        if self.objective not in TRAIN_OBJECTIVES:
+            raise MipnnError(
+                f"unknown objective {self.objective!r}; expected one of "
+                f"{', '.join(TRAIN_OBJECTIVES)}"
+            )
+        if self.solver not in SOLVERS:
+            raise MipnnError(
+                f"unknown solver {self.solver!r}; expected one of {', '.join(SOLVERS)}"
+            )
+        if self.select not in SELECT_RULES:
+            raise MipnnError(
+                f"--select must be one of {', '.join(SELECT_RULES)}, got {self.select!r}")
+        if not 0.0 <= self.full_solve_share <= 1.0:
+            raise MipnnError(f"full_solve_share must be in [0, 1], got {self.full_solve_share}")
+        if not 1 <= self.bound <= 127:
+            raise MipnnError(f"--bound must be in [1, 127] (weights are int8), got {self.bound}")
+        if any(h < 1 for h in self.hidden):
+            raise MipnnError(f"hidden layer sizes must be positive, got {list(self.hidden)}")
+        if self.margin < 1:
+            raise MipnnError(f"--margin must be >= 1 (an exact strict margin), got {self.margin}")
+        if self.guard_folds == 1 or self.guard_folds < 0:
+            raise MipnnError(f"--guard-folds must be 0 (off) or at least 2, got {self.guard_folds}")
+        if self.teacher is not None:
+            if self.teacher not in TEACHERS:
+                raise MipnnError(f"--teacher must be one of {', '.join(TEACHERS)}, "
+                                 f"got {self.teacher!r}")
+            if self.guard_folds:
+                raise MipnnError("--guard-folds and --teacher cannot be combined (the guard "
+                                 "counts held-out examples by their given labels)")
+        if self.guard_folds and not self.warm_start:
+            raise MipnnError("--guard-folds compares the MIP with its gradient start: it needs "
+                             "--warm-start")
+        if self.prune is not None and self.prune < 0:
+            raise MipnnError(f"--prune must be >= 0, got {self.prune}")
+        if self.prune is not None and not self.hidden:
+            raise MipnnError("--prune needs at least one hidden layer (--hidden)")
+        if self.prune_mode not in ("weighted", "lexicographic"):
+            raise MipnnError(
+                f"--prune-mode must be weighted or lexicographic, got {self.prune_mode!r}"
+            )
+        if not 0 <= self.weight_penalty < 1e6 or self.weight_penalty != self.weight_penalty:
+            raise MipnnError(f"--weight-penalty must be >= 0, got {self.weight_penalty}")
+        if not 1 <= self.gd_restarts <= 1000:
+            raise MipnnError(f"--gd-restarts must be in [1, 1000], got {self.gd_restarts}")
+        if self.time_limit <= 0:
+            raise MipnnError(f"--time-limit must be positive, got {self.time_limit}")

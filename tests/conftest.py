@@ -1,6 +1,7 @@
 """Shared test helpers: tool requirements (skip locally, fail under CI), data paths, the
 firmware targets, the models several test files use (random ones for hypothesis, fixed edge
-cases), and a Python interpreter of the unrolled programs the code generator writes."""
+cases), a Python interpreter of the unrolled programs the code generator writes, and the
+data sets and MIP instances the trainer's tests build."""
 
 from __future__ import annotations
 
@@ -340,3 +341,148 @@ def interpret(model: Model, strategy: str, X: np.ndarray, budget: int | None = N
                     op.ctype)
         out[v] = [env[var] for var, _ in program.scores]
     return out
+
+
+# ----------------------------------------------------------------- data sets (trainer/data...)
+
+
+def check_arrays(ds) -> None:
+    """A loaded Dataset's arrays: uint8 inputs in [0, levels], int64 class indices."""
+    n = len(ds.features)
+    for X, y in ((ds.X_train, ds.y_train), (ds.X_val, ds.y_val), (ds.X_test, ds.y_test)):
+        assert X.dtype == np.uint8 and X.ndim == 2 and X.shape[1] == n
+        assert len(X) == len(y) and int(X.max(initial=0)) <= ds.levels
+        assert y.dtype == np.int64 and set(np.unique(y)) <= set(range(len(ds.classes)))
+
+
+def same_split(a, b) -> bool:
+    """Whether two Datasets hold the same split, encoded with the same features."""
+    return all(
+        np.array_equal(getattr(a, k), getattr(b, k))
+        for k in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
+    ) and (a.features == b.features)
+
+
+@pytest.fixture
+def no_env(monkeypatch, tmp_path):
+    """No MIPNN_DATA_DIR; the cache under tmp_path; the network replaced by a failure."""
+    import urllib.error
+
+    from mipnn.trainer import download
+
+    monkeypatch.delenv("MIPNN_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def offline(url):
+        raise urllib.error.URLError("no network in tests")
+
+    monkeypatch.setattr(download, "fetch", offline)
+    return tmp_path / "cache" / "mipnn"
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def sample_csv(tmp_path: Path, rows: int = 60) -> Path:
+    """``sample.csv``: numeric, categorical and gappy columns and a yes/no ``label``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "height": rng.normal(170, 10, rows).round(1),
+            "colour": rng.choice(["red", "green", "blue"], rows),
+            "count": rng.integers(0, 5, rows).astype(float),
+            "label": rng.choice(["yes", "no"], rows),
+        }
+    )
+    frame.loc[[3, 7], "height"] = np.nan
+    frame.loc[[5], "colour"] = np.nan
+    frame.loc[[9], "count"] = np.nan
+    path = tmp_path / "sample.csv"
+    text = frame.to_csv(index=False).replace(",,", ",?,", 1)  # one '?' marks a gap too
+    return write_text(path, text)
+
+
+def serve(monkeypatch, files: dict[str, bytes]) -> list[str]:
+    """Replace the network by ``files`` (URL basename -> bytes); return the fetched URLs."""
+    import urllib.error
+
+    from mipnn.trainer import download
+
+    fetched: list[str] = []
+
+    def fake(url):
+        fetched.append(url)
+        name = url.rsplit("/", 1)[1]
+        if name not in files:
+            raise urllib.error.URLError(f"not served: {name}")
+        return files[name]
+
+    monkeypatch.setattr(download, "fetch", fake)
+    return fetched
+
+
+def uci_heart(shared_data: Path, *, bad: bool = False) -> bytes:
+    """processed.cleveland.data-like bytes built from heart.csv: UCI codes, '?' gaps."""
+    import pandas as pd
+
+    h = pd.read_csv(shared_data / "heart.csv", encoding="utf-8-sig")
+    lines = []
+    for i, r in enumerate(h.itertuples(index=False)):
+        fields = [
+            r.age, r.sex, r.cp + 1, r.trestbps, r.chol, r.fbs, r.restecg, r.thalach,
+            r.exang, r.oldpeak, r.slope + 1,
+        ]  # fmt: skip
+        values = [f"{float(v)}" for v in fields]
+        values.append("?" if r.ca == 4 else f"{float(r.ca)}")
+        values.append({0: "?", 1: "6.0", 2: "3.0", 3: "7.0"}[r.thal])
+        values.append("0" if r.target == 1 else str(1 + i % 4))
+        lines.append(",".join(values))
+    if bad:
+        lines[10] = lines[10].replace(",", ",9.0,", 1).rsplit(",", 1)[0]  # age,9.0(sex),...
+    return ("\n".join(lines) + "\n").encode()
+
+
+# ----------------------------------------------------------------- MIP training (trainer/...)
+
+
+def tiny_problem(objective: str, seed: int = 0, n: int = 8):
+    """A tiny instance (spec, X, y); labels of a random network for the objectives that must
+    fit every example, random labels (not separable in general) for the others."""
+    from mipnn.trainer.formulation import NetworkSpec
+    from mipnn.trainer.objectives import HARD_OBJECTIVES
+
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, (n, 3))
+    X[:, 2] = 0  # a column zero in every example
+    spec = NetworkSpec(3, (2,), 2, bound=1, levels=3, objective=objective)
+    if objective in HARD_OBJECTIVES:
+        y = (X[:, 0] > X[:, 1]).astype(np.int64)
+    else:
+        y = rng.integers(0, 2, n)
+    return spec, X, y
+
+
+def net_model(net, levels: int = 3, classes=("a", "b")) -> Model:
+    """The model of a network ``[(W, b), ...]``: sign hidden layers, a linear output."""
+    layers = [Layer(W, b, "sign") for W, b in net[:-1]] + [Layer(*net[-1], "linear")]
+    return Model("t", list(classes), net[0][0].shape[1], levels, layers)
+
+
+def toy_splits(n: int = 40, seed: int = 0, levels: int = 3) -> SimpleNamespace:
+    """A small problem with training, validation and test splits and numeric features:
+    class 1 iff x0 + x1 > x2 + 1; the last column is zero everywhere."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, levels + 1, (n, 4)).astype(np.uint8)
+    X[:, 3] = 0
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 1).astype(np.int64)
+    return SimpleNamespace(
+        name="toy", classes=["no", "yes"], levels=levels,
+        features=[{"name": f"x{i}", "kind": "numeric", "min": 0.0, "max": float(levels)}
+                  for i in range(4)],
+        X_train=X[:24], y_train=y[:24], X_val=X[24:32], y_val=y[24:32], X_test=X[32:],
+        y_test=y[32:], provenance={},
+    )

@@ -486,3 +486,15 @@ def toy_splits(n: int = 40, seed: int = 0, levels: int = 3) -> SimpleNamespace:
         X_train=X[:24], y_train=y[:24], X_val=X[24:32], y_val=y[24:32], X_test=X[32:],
         y_test=y[32:], provenance={},
     )
+
+
+def batch_dataset(n: int = 64, seed: int = 0) -> SimpleNamespace:
+    """A toy data set for batch training: n training, 20 validation and 20 test examples."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, (n + 40, 4))
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 1).astype(np.int64)
+    return SimpleNamespace(
+        name="toy", classes=["no", "yes"], levels=3, features=None,
+        X_train=X[:n], y_train=y[:n], X_val=X[n:n + 20], y_val=y[n:n + 20],
+        X_test=X[n + 20:], y_test=y[n + 20:], provenance={"dataset": "toy", "seed": seed},
+    )

@@ -95,3 +95,14 @@ def test_adult_file_with_wrong_fields(tmp_path, no_env):
     write_text(tmp_path / "adult.test", "")
     with pytest.raises(DataError, match=r"adult\.data: expected 15 fields"):
         load_dataset("adult", data_dir=tmp_path)
+
+
+def test_digits_and_mnist_data_sets(shared_data):
+    from mipnn.trainer.data import load_dataset
+
+    d = load_dataset("digits", train_size=50, seed=0)
+    assert d.X_train.shape == (50, 64) and d.classes == [str(k) for k in range(10)]
+    m = load_dataset("mnist", data_dir=shared_data, train_size=60, seed=0)
+    assert m.X_train.shape == (60, 784) and len(m.y_test) == 5000
+    assert any("first 5,000" in note for note in m.notes)
+    assert m.X_train.max() <= 255

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mipnn.trainer.formulation import NetworkSpec, build_problem, is_feasible, zero_start
+from mipnn.trainer.formulation import NetworkSpec, build_problem
 from mipnn.trainer.model import Layer, Model, forward
+from mipnn.trainer.problem import is_feasible
 from mipnn.trainer.prune import simplify
 
 
@@ -37,30 +38,13 @@ def test_simplify_preserves_every_score(seed):
     s.validate()
 
 
-def test_switched_off_neurons_force_all_their_weights_to_zero():
-    rng = np.random.default_rng(0)
-    X = rng.integers(0, 4, (12, 3))
-    y = rng.integers(0, 2, 12)
-    spec = NetworkSpec(3, (4,), 2, bound=2, levels=3, prune=0.5)
-    p = build_problem(spec, X, y)
-    assert is_feasible(p, zero_start(p))
-    v = zero_start(p)
-    s = p.blocks["s0"].index()
-    v[s] = 0  # all neurons off violates "at least K stay on"
-    assert not is_feasible(p, v)
-    v = zero_start(p)
-    v[s[0]] = 0
-    v[p.blocks["W0"].index()[0, 1]] = 1  # an off neuron with a weight is infeasible
-    assert not is_feasible(p, v)
-    assert p.cost[s].tolist() == [0.5] * 4
-
-
 def test_a_pruned_model_is_smaller_and_bit_exact_in_firmware(tmp_path):
     from types import SimpleNamespace
 
     from conftest import require_tools
     from mipnn.trainer.model import save_model
-    from mipnn.trainer.train import TrainConfig, train
+    from mipnn.trainer.train import train
+    from mipnn.trainer.train_config import TrainConfig
 
     from mipnn.device import golden_vectors, run_firmware
 
@@ -80,8 +64,9 @@ def test_a_pruned_model_is_smaller_and_bit_exact_in_firmware(tmp_path):
 
 @pytest.mark.parametrize("seed", range(10))
 def test_silencing_dead_neurons_is_exact_and_lowers_a_pruned_start(seed):
-    from mipnn.trainer.formulation import objective_value, start_from_network
+    from mipnn.trainer.problem import objective_value
     from mipnn.trainer.prune import silence_dead_neurons
+    from mipnn.trainer.solution import start_from_network
 
     rng = np.random.default_rng(seed)
     X = rng.integers(0, 4, (30, 5))

@@ -12,7 +12,9 @@ from conftest import toy_dataset
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import Layer, Model, forward
 from mipnn.trainer.prune import simplify
-from mipnn.trainer.train import TrainConfig, start_network_from_model, train
+from mipnn.trainer.start import start_network_from_model
+from mipnn.trainer.train import train
+from mipnn.trainer.train_config import TrainConfig
 
 from mipnn.cli import main
 

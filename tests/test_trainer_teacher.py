@@ -9,7 +9,8 @@ from conftest import toy_dataset
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import forward
 from mipnn.trainer.teacher import teacher_labels
-from mipnn.trainer.train import TrainConfig, train
+from mipnn.trainer.train import train
+from mipnn.trainer.train_config import TrainConfig
 
 from mipnn.cli import main
 

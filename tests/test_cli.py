@@ -133,7 +133,9 @@ def test_train_on_a_csv_file(tmp_path):
     assert sorted(model["classes"]) == ["no", "yes"]
     names = [f["name"] for f in model["input"]["features"]]
     assert "size" in names and "colour=red" in names
-    assert run("eval", str(out)).exit_code == 0
+    assert model["training"]["data"]["csv"] == "my-data.csv"  # its name, not a path
+    # the file is found by its name in the data directory given again
+    assert run("eval", str(out), "--data-dir", str(tmp_path)).exit_code == 0
 
 
 def test_firmware_on_the_host_is_bit_exact_for_a_trained_model(trained, tmp_path):

@@ -17,8 +17,10 @@ from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.formulation import NetworkSpec, ParamBounds, build_problem
 from mipnn.trainer.highs import solve_highs
 from mipnn.trainer.solution import network_from_solution, start_from_network, zero_start
+from mipnn.trainer.solve_result import SolveStatus
 
 Network = list[tuple[np.ndarray, np.ndarray]]
+FAILED = "failed"  # the status of a batch that crashed, timed out or lost its worker
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class BatchOutcome:
 
     epoch: int
     index: int
-    status: str  # the solver's SolveStatus, or "failed"
+    status: SolveStatus | str  # the solver's status, or "failed" (FAILED) without a solve
     network: Network | None
     objective: float | None = None
     solve_time: float = 0.0
@@ -177,4 +179,4 @@ class DaskPool:
 
 def failed_outcome(task: BatchTask, error: str) -> BatchOutcome:
     """The outcome of a batch that failed (crashed, timed out, lost its worker): no network."""
-    return BatchOutcome(task.epoch, task.index, "failed", None, error=error)
+    return BatchOutcome(task.epoch, task.index, FAILED, None, error=error)

@@ -13,6 +13,8 @@ import scipy.sparse as sp
 
 @dataclass(frozen=True)
 class VarBlock:
+    """A named array of variables: ``size`` consecutive columns from ``start``."""
+
     start: int
     shape: tuple[int, ...]
 

@@ -5,9 +5,10 @@ Pyomo drives (``highs`` through Pyomo's appsi interface, ``gurobi``, ``cplex``, 
 The model is a ``ConcreteModel`` with one indexed variable over the columns and one
 indexed constraint over the rows of the sparse matrix (CSR), so the formulation is not
 written a second time: Pyomo only receives the matrix. The objective is the same ``cost @ v + offset``. Nothing is reformulated:
-the optimum is the one ``solve_highs`` finds (tests/test_routes.py checks it).
+the optimum is the one ``solve_highs`` finds (tests/test_trainer_pyomo_route.py checks it).
 Progress callbacks are not available through this route: only the final solution is
-reported.
+reported. Pyomo's termination conditions map onto
+:class:`~mipnn.trainer.solve_result.SolveStatus` (:func:`pyomo_status`).
 """
 
 from __future__ import annotations

@@ -200,7 +200,7 @@ def load_from_provenance(
             raise DataError(f"provenance: missing {key!r}")
     return load_dataset(
         None if has_csv else provenance["dataset"],
-        csv=recorded_csv(str(provenance["csv"]), data_dir) if has_csv else None,
+        csv=_recorded_csv(str(provenance["csv"]), data_dir) if has_csv else None,
         target=provenance.get("target"),
         data_dir=data_dir,
         train_size=provenance.get("train_size"),
@@ -210,7 +210,7 @@ def load_from_provenance(
     )
 
 
-def recorded_csv(recorded: str, data_dir: Path | None = None) -> Path:
+def _recorded_csv(recorded: str, data_dir: Path | None = None) -> Path:
     """The CSV file a provenance names. A file name (what provenance records) is looked for
     in ``data_dir``, in ``MIPNN_DATA_DIR`` and in the working directory, in this order; an
     absolute path (older model files) is used as it is. DataError when no place has it."""

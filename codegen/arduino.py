@@ -27,6 +27,7 @@ from mipnn.codegen.templating import (
     mipnn_version,
 )
 from mipnn.trainer.model import file_sha256, load_model
+from mipnn.trainer.outputs import output_dir
 
 
 def c_string(text: str) -> str:
@@ -60,9 +61,9 @@ def export_arduino(
     sha = file_sha256(model_path)
     gen = generate(model, name=cname, model_sha256=sha, strategy=strategy, profile=profile,
                    flash_budget=flash_budget)
-    out_dir = Path(out_dir)
-    (out_dir / "src").mkdir(parents=True, exist_ok=True)
-    (out_dir / "examples" / cname).mkdir(parents=True, exist_ok=True)
+    out_dir = output_dir(out_dir, "Arduino library directory")
+    output_dir(out_dir / "src", "Arduino library directory")
+    output_dir(out_dir / "examples" / cname, "Arduino library directory")
     shape = "-".join(str(n) for n in model.shape)
     context = {
         "name": cname,

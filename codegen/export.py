@@ -33,6 +33,7 @@ from mipnn.codegen.templating import (
 )
 from mipnn.codegen.unrolled import unrolled_context
 from mipnn.trainer.model import Model, file_sha256, load_model
+from mipnn.trainer.outputs import output_dir, write_text
 
 
 @dataclass(frozen=True)
@@ -208,12 +209,11 @@ def write_if_changed(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` unless it already holds exactly that (keeps mtimes, so
     ``make`` does not rebuild what did not change)."""
     try:
-        if path.read_text(encoding="utf-8") == text:
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
             return path
-    except (FileNotFoundError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):
         pass
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_text(path, text, "generated file")
 
 
 def export(
@@ -233,6 +233,5 @@ def export(
         model, name=name, model_sha256=file_sha256(model_path), strategy=strategy,
         profile=profile, flash_budget=flash_budget,
     )
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_dir(out_dir, "export directory")
     return [write_if_changed(out_dir / fname, text) for fname, text in files.items()]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.formulation import ParamBounds
+from mipnn.trainer.outputs import write_text
 
 Network = list[tuple[np.ndarray, np.ndarray]]
 CHECKPOINT_FORMAT = "mipnn.batch-checkpoint"
@@ -73,11 +74,7 @@ def save_checkpoint(path: Path, fingerprint: dict[str, Any], state: BatchState) 
         "best_single": None if state.best_single is None else {
             "val": state.best_single[0], "network": network_to_json(state.best_single[1])},
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, json.dumps(data), "checkpoint")
 
 
 def _portable(fingerprint: Any) -> Any:

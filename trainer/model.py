@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from mipnn.trainer.errors import ModelFileError
+from mipnn.trainer.outputs import write_text
 
 FORMAT = "mipnn.model"
 VERSION = 1
@@ -117,13 +118,7 @@ def _dumps(data: dict[str, Any]) -> str:
 def save_model(model: Model, path: str | Path) -> Path:
     """Validate and write ``model`` to ``path`` (UTF-8 JSON); return the path."""
     model.validate()
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(model.to_json(), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text(path, model.to_json(), "model file")
 
 
 def file_sha256(path: str | Path) -> str:

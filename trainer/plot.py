@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.outputs import write_bytes
 
 
 def plot_trajectory(trajectory: Sequence[Any], path: str | Path, title: str = "") -> Path:
@@ -46,10 +48,9 @@ def plot_trajectory(trajectory: Sequence[Any], path: str | Path, title: str = ""
     if title:
         ax1.set_title(title)
     fig.tight_layout()
+    buffer = io.BytesIO()
     try:
-        fig.savefig(path, dpi=100)
-    except OSError as exc:
-        raise MipnnError(f"{path}: cannot write the plot ({exc.strerror})") from None
+        fig.savefig(buffer, dpi=100, format="png")
     finally:
         plt.close(fig)
-    return path
+    return write_bytes(path, buffer.getvalue(), "plot")

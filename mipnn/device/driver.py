@@ -24,6 +24,7 @@ from mipnn.device.run import compare, exit_error, parse_output, run_image
 from mipnn.device.targets import check_target, make_info, missing_from, missing_tools_error
 from mipnn.device.vectors import check_vectors
 from mipnn.trainer.model import Model, file_sha256, load_model
+from mipnn.trainer.outputs import output_dir
 
 
 def run_firmware(
@@ -65,7 +66,8 @@ def run_firmware(
     vectors = check_vectors(model, vectors)
 
     with tempfile.TemporaryDirectory(prefix="mipnn-fw-") as tmp:
-        root = Path(workdir).resolve() if workdir is not None else Path(tmp)
+        root = (output_dir(workdir, "build directory").resolve() if workdir is not None
+                else Path(tmp))
         info0 = make_info(target, {})
         missing = missing_from(info0)
         if missing:

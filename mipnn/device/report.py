@@ -12,6 +12,7 @@ import numpy as np
 
 from mipnn.device.run import Mismatch
 from mipnn.trainer.model import file_sha256
+from mipnn.trainer.outputs import write_text
 
 
 @dataclass
@@ -154,10 +155,7 @@ def write_report(reports: list[FirmwareReport], path: Path, model_path: Path | N
         "model_sha256": file_sha256(model_path) if model_path is not None else None,
         "runs": [r.to_dict() for r in reports],
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return path
+    return write_text(path, json.dumps(data, indent=2) + "\n", "report")
 
 
 def table_header() -> str:

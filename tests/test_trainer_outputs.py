@@ -11,10 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, make_model
-
-from mipnn.cli import main
 from mipnn.codegen.export import export, write_if_changed
-from mipnn.device.report import write_report
 from mipnn.trainer.model import save_model
 from mipnn.trainer.outputs import (
     OutputError,
@@ -23,6 +20,9 @@ from mipnn.trainer.outputs import (
     write_bytes,
     write_text,
 )
+
+from mipnn.cli import main
+from mipnn.device.report import write_report
 
 MODEL = REPO / "bench" / "models" / "breast_cancer-30-8-2-p3.json"
 

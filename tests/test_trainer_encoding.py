@@ -206,3 +206,37 @@ def test_encode_missing_value_without_imputation():
     feats = [{"name": "a", "kind": "numeric", "min": 0.0, "max": 1.0}]
     with pytest.raises(DataError, match="'a': 1 missing value"):
         encode(feats, 255, pd.DataFrame({"a": [0.5, np.nan]}))
+
+
+def test_values_near_the_float_limit_do_not_overflow():
+    """Issue 21, cause 8: (v - lo) * L overflowed to inf near 1e308 and saturated inputs."""
+    import warnings
+
+    big = np.finfo(np.float64).max
+    lo, hi = -big, big
+    v = np.array([-big, -big / 2, 0.0, big / 2, big, np.inf, -np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy overflow warning either
+        x = quantise(v, lo, hi, 255)
+    assert x.tolist() == [0, 64, 128, 191, 255, 255, 0]
+    lo2, hi2 = 1e307, 1.7e308
+    vals = np.linspace(lo2, hi2, 11)
+    x2 = quantise(vals, lo2, hi2, 10)
+    assert x2.tolist() == list(range(11))
+
+
+def test_clamping_first_keeps_every_ordinary_result():
+    rng = np.random.default_rng(3)
+    v = rng.normal(50, 40, 10_000)
+    lo, hi, L = 0.0, 100.0, 255
+    want = np.clip(np.floor((v - lo) * float(L) / (hi - lo) + 0.5), 0, L)
+    assert np.array_equal(quantise(v, lo, hi, L), want.astype(np.uint8))
+
+
+def test_a_column_of_huge_values_keeps_its_information():
+    """The end-to-end form of cause 8: a column near 1e308 that separates the classes must
+    not collapse to one input value (it did: every x was L)."""
+    frame = pd.DataFrame({"v": np.linspace(1e306, 1.7e308, 200)})
+    feats = fit_features(frame)
+    x = encode(feats, 255, frame)[:, 0]
+    assert x.min() == 0 and x.max() == 255 and len(np.unique(x)) > 150

@@ -31,6 +31,11 @@ def quantise(values: np.ndarray, lo: float, hi: float, levels: int) -> np.ndarra
     evaluated in float64 in that order: halves round up (``lo + (hi - lo) / (2 L)`` maps to 1),
     values outside ``[lo, hi]`` clamp to 0 or ``L``, and a constant feature (``hi == lo``) maps
     every value to 0. Returns ``uint8`` of the same shape. NaN is refused (impute first).
+
+    Values are clamped to ``[lo, hi]`` first and, where ``(hi - lo) * L`` would overflow
+    float64 (values near 1e308), every operand is scaled by ``2**-9`` (exact: scaling by a
+    power of two commutes with rounding), so the result is the formula's, never an
+    overflow to infinity that saturates every input.
     """
     if not (isinstance(levels, (int, np.integer)) and 1 <= levels <= 255):
         raise ValueError(f"levels must be an integer in [1, 255], got {levels!r}")
@@ -42,7 +47,13 @@ def quantise(values: np.ndarray, lo: float, hi: float, levels: int) -> np.ndarra
         raise ValueError("quantise: values contain NaN (impute missing values first)")
     if hi == lo:
         return np.zeros(v.shape, dtype=np.uint8)
-    x = np.floor((v - lo) * float(levels) / (hi - lo) + 0.5)
+    v = np.clip(v, lo, hi)
+    with np.errstate(over="ignore"):
+        span = hi - lo
+        if not math.isfinite(span * float(levels)):
+            v, lo, hi = v * 2.0**-9, lo * 2.0**-9, hi * 2.0**-9
+            span = hi - lo
+        x = np.floor((v - lo) * float(levels) / span + 0.5)
     return np.clip(x, 0, levels).astype(np.uint8)
 
 

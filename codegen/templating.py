@@ -65,13 +65,16 @@ def xref(index: int, base: int) -> str:
 
 
 def comment_text(text: str) -> str:
-    """A string made safe for a C block comment (ASCII, quoted, no comment terminator)."""
-    return json.dumps(text).replace("*/", "*\\/")
+    """A string made safe for a C block comment: a JSON string literal (quoted, one line,
+    ASCII) in which ``*/`` is written ``*\\/`` and ``/*`` is written ``/\\u002a`` (both valid
+    JSON escapes), so that neither a comment's end nor a nested ``/*`` (an error under
+    ``-Wcomment -Werror``) can form."""
+    return json.dumps(text).replace("*/", "*\\/").replace("/*", "/\\u002a")
 
 
 def comment_safe(line: str) -> str:
-    """``line`` with any C comment terminator broken (``*/`` -> ``*\\/``)."""
-    return line.replace("*/", "*\\/")
+    """``line`` with any C comment delimiter broken (``*/`` -> ``*\\/``, ``/*`` -> ``/\\*``)."""
+    return line.replace("*/", "*\\/").replace("/*", "/\\*")
 
 
 def wrap_values(values: list[int], indent: str) -> list[str]:

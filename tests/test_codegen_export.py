@@ -227,3 +227,38 @@ def test_render_vectors_validates_shape_and_range():
         render_vectors(model, np.zeros((2, 4), dtype=np.uint8))
     with pytest.raises(CodegenError, match=r"\[0, 7\]"):
         render_vectors(model, np.array([[0, 8, 1]]))
+
+
+# Comment openers and closers, a trigraph line splice, quotes, line breaks (also Unicode's),
+# a backslash at the end: everything that could end, nest or extend a C comment.
+HOSTILE_TEXT = 'a/*b */ c/*/ ??/ "q" \\ \r\n// x\u2028y\u0085 \u00e9 *//*\\'
+PLACES = ("class label", "model name", "feature name", "category source", "category value")
+
+
+def hostile_model(place: str) -> Model:
+    """A model with HOSTILE_TEXT in one of the strings the generated C quotes in comments."""
+    model = make_model([2, 3, 2], name="net")
+    feats = [{"name": "f", "kind": "numeric", "min": 0.0, "max": 1.0},
+             {"name": "g=v", "kind": "onehot", "source": "g", "value": "v"}]
+    if place == "class label":
+        model.classes[1] = HOSTILE_TEXT
+    elif place == "model name":
+        model.name = HOSTILE_TEXT
+    elif place == "feature name":
+        feats[0]["name"] = HOSTILE_TEXT
+    elif place == "category source":
+        feats[1]["source"] = HOSTILE_TEXT
+    else:
+        feats[1]["value"] = HOSTILE_TEXT
+    model.features = feats
+    model.validate()
+    return model
+
+
+@pytest.mark.parametrize("strategy", ["int8", "unrolled"])
+@pytest.mark.parametrize("place", PLACES)
+def test_strings_in_comments_cannot_break_the_strict_compile(place, strategy, tmp_path):
+    """Issue 21, cause 2: a label, model name, feature name or category value holding
+    ``/*`` broke the strict compile ("/*" within comment)."""
+    files = render(hostile_model(place), name="net", strategy=strategy)
+    compile_c(files, tmp_path, "gcc", ["-O2", "-Wcomment", "-Wtrigraphs"])

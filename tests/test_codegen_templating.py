@@ -4,8 +4,12 @@ the second pointer, text safe in a C comment, initialiser lines, strict template
 
 from __future__ import annotations
 
+import json
+
 import jinja2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mipnn.codegen.templating import (
     VALUES_PER_LINE,
     c_int,
@@ -40,6 +44,18 @@ def test_text_is_safe_in_a_c_comment():
     assert comment_text('a */ "b"') == '"a *\\/ \\"b\\""'
     assert comment_text("na\u00efve") == '"na\\u00efve"'  # ASCII
     assert comment_safe("x */ y") == "x *\\/ y"
+
+
+@given(st.text())
+def test_no_comment_delimiter_can_form_in_comment_text(text):
+    """Issue 21, cause 2: a nested ``/*`` ("/*" within comment, an error under -Werror)
+    could form; the JSON literal still reads back as the text."""
+    safe = comment_text(text)
+    assert "/*" not in safe and "*/" not in safe and "\n" not in safe and safe.isascii()
+    assert json.loads(safe) == text
+    assert comment_text("a/*b") == '"a/\\u002ab"'
+    line = comment_safe(f"note {text} */* /*")
+    assert "/*" not in line and "*/" not in line
 
 
 def test_initialiser_lines():

@@ -389,23 +389,26 @@ def _map_classes(ds: Any, model: Any, source: str, for_training: bool = False) -
 
 def _load_for_model(model: Any, dataset: str | None, csv_path: Path | None,
                     target_col: str | None, data_dir: Path | None) -> Any:
-    """The model's data, encoded with the model's own features and mapped to its classes."""
+    """The model's data, encoded with the model's own features and levels and mapped to its
+    classes. The recorded provenance (free-form) is read only through read_provenance."""
     from mipnn.trainer.data import load_dataset, load_from_provenance
+    from mipnn.trainer.provenance import data_provenance, recorded_split
 
-    provenance = dict(model.training.get("data") or {})
+    if model.features is None:
+        raise MipnnError("the model has no input.features, so raw data cannot be encoded")
+    provenance = data_provenance(model.training)
     if dataset is None and csv_path is None:
         if not provenance:
             raise MipnnError(
                 "the model file records no training data set; pass --dataset or --csv"
             )
-        ds = load_from_provenance(provenance, data_dir=data_dir, features=model.features)
+        ds = load_from_provenance(provenance, data_dir=data_dir, features=model.features,
+                                  levels=model.levels)
     else:
-        if model.features is None:
-            raise MipnnError("the model has no input.features, so raw data cannot be encoded")
+        train_size, seed = recorded_split(provenance)
         ds = load_dataset(
             dataset, csv=csv_path, target=target_col, data_dir=data_dir,
-            train_size=provenance.get("train_size"), seed=int(provenance.get("seed", 0)),
-            levels=model.levels, features=model.features,
+            train_size=train_size, seed=seed, levels=model.levels, features=model.features,
         )
     _map_classes(ds, model, "")
     return ds
@@ -503,6 +506,8 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
              measure: bool, data_dir: Path | None, flash_budget: int | None) -> None:
     """Build MODEL for targets, run it, compare every output with the reference, and report
     sizes, stack and the instructions (AVR: cycles) of one inference."""
+    from mipnn.codegen.names import resolve_name
+    from mipnn.codegen.ranges import analyse_ranges
     from mipnn.device import (
         golden_vectors,
         list_targets,
@@ -515,8 +520,11 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
         write_report,
     )
     from mipnn.trainer.model import load_model
+    from mipnn.trainer.provenance import data_provenance
 
     model = load_model(model_path)
+    resolve_name(model, None)  # what the C cannot take is refused before any work
+    analyse_ranges(model)
     names: list[str] = []
     for t in targets:
         if t == "all":
@@ -530,7 +538,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
         else:
             names.append(t)
     test_X = None
-    if model.training.get("data") and vectors > 0:
+    if data_provenance(model.training) and vectors > 0:
         try:
             test_X = _load_for_model(model, None, None, None, data_dir).X_test
         except MipnnError as exc:

@@ -126,7 +126,6 @@ def _broken(path: str, value: object) -> dict:
     ("layers.0.activation", "linear", "hidden layers must be 'sign'"),
     ("layers.1.activation", "sign", "last layer must be 'linear'"),
     ("layers.1.weights", [[1, -1], [-1, 1], [0, 0]], "classes"),
-    ("training", [], "$.training"),
 ])
 def test_validation_names_the_json_path(tmp_path, path, value, expected):
     f = tmp_path / "bad.json"
@@ -138,6 +137,29 @@ def test_validation_names_the_json_path(tmp_path, path, value, expected):
         load_model(f)
     assert str(f) in str(err.value)
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize("training", [[], "free text", 5, None, [{"data": 1}], {"data": "x"}])
+def test_provenance_of_any_type_loads_and_round_trips(tmp_path, training):
+    """Issue 21, cause 4: provenance is free-form (ARCHITECTURE.md 4): ``training`` of any
+    type loads (an object is read as mipnn's provenance, anything else is kept as it is)."""
+    data = _broken("format", "mipnn.model")
+    data["training"] = training
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps(data))
+    model = load_model(f)
+    assert isinstance(model.training, dict)
+    assert json.loads(model.to_json()).get("training") == training
+    save_model(model, tmp_path / "again.json")
+    assert json.loads((tmp_path / "again.json").read_text()).get("training") == training
+
+
+def test_long_values_are_cut_in_messages(tmp_path):
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps(_broken("name", ["x" * 10_000])))
+    with pytest.raises(ModelFileError, match=r"\$\.name: .*\.\.\.$") as info:
+        load_model(f)
+    assert len(str(info.value)) < 200
 
 
 def test_missing_and_malformed_files(tmp_path):

@@ -34,6 +34,7 @@ from mipnn.trainer.datasets import sources as dataset_sources
 from mipnn.trainer.download import locate
 from mipnn.trainer.encoding import encode, encoding_notes, fit_features
 from mipnn.trainer.errors import DataError
+from mipnn.trainer.provenance import read_provenance
 from mipnn.trainer.splits import draw, label_indices, split
 
 TEST_FRACTION = 0.2
@@ -179,33 +180,33 @@ def load_dataset(
 
 
 def load_from_provenance(
-    provenance: dict, data_dir: Path | None = None, features: list[dict] | None = None
+    provenance: Any, data_dir: Path | None = None, features: list[dict] | None = None,
+    levels: int | None = None,
 ) -> Dataset:
     """Reload exactly the split recorded in ``provenance`` (``Dataset.provenance``, as stored
-    in a model file). The files are found as :func:`load_dataset` finds them: ``data_dir``,
-    else ``MIPNN_DATA_DIR``, else the cache; a CSV file (recorded by its name) in
-    ``data_dir``, ``MIPNN_DATA_DIR`` or the working directory. Files written before
+    in a model file; any value is checked by :func:`mipnn.trainer.provenance.read_provenance`,
+    so a malformed one raises DataError). The files are found as :func:`load_dataset` finds
+    them: ``data_dir``, else ``MIPNN_DATA_DIR``, else the cache; a CSV file (recorded by its
+    name) in ``data_dir``, ``MIPNN_DATA_DIR`` or the working directory. Files written before
     provenance stopped recording paths may hold an absolute ``data_dir`` (used when no
     ``data_dir`` is given) and an absolute CSV path (used as it is). ``features`` as in
-    :func:`load_dataset`."""
-    if not isinstance(provenance, dict):
-        raise DataError("provenance: expected an object with 'dataset' or 'csv'")
-    has_csv = provenance.get("csv") is not None
-    if has_csv == (provenance.get("dataset") is not None):
-        raise DataError("provenance: expected exactly one of 'dataset' and 'csv'")
-    if data_dir is None and provenance.get("data_dir") is not None:
-        data_dir = Path(provenance["data_dir"])  # an older file's absolute directory
-    for key in ("seed", "levels"):
-        if key not in provenance:
-            raise DataError(f"provenance: missing {key!r}")
+    :func:`load_dataset`; ``levels`` (a model's ``input.levels``) encode the data, else the
+    recorded levels do."""
+    record = read_provenance(provenance)
+    if levels is None:
+        if record.levels is None:
+            raise DataError("provenance: 'levels': missing, or not an integer in [1, 255]")
+        levels = record.levels
+    if data_dir is None and record.data_dir is not None:
+        data_dir = Path(record.data_dir)  # an older file's absolute directory
     return load_dataset(
-        None if has_csv else provenance["dataset"],
-        csv=_recorded_csv(str(provenance["csv"]), data_dir) if has_csv else None,
-        target=provenance.get("target"),
+        record.dataset,
+        csv=_recorded_csv(record.csv, data_dir) if record.csv is not None else None,
+        target=record.target,
         data_dir=data_dir,
-        train_size=provenance.get("train_size"),
-        seed=provenance["seed"],
-        levels=provenance["levels"],
+        train_size=record.train_size,
+        seed=record.seed,
+        levels=levels,
         features=features,
     )
 

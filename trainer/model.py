@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from mipnn.trainer.errors import ModelFileError
+from mipnn.trainer.jsonfile import loads_checked, read_json_file
 from mipnn.trainer.outputs import write_text
 
 FORMAT = "mipnn.model"
@@ -100,7 +101,7 @@ class Model:
 
     def validate(self) -> None:
         """Check the in-memory model against the contract (raises ModelFileError)."""
-        model_from_dict(json.loads(self.to_json()), source="<model>")
+        model_from_dict(loads_checked(self.to_json(), "<model>"), source="<model>")
 
 
 def _dumps(data: dict[str, Any]) -> str:
@@ -127,23 +128,17 @@ def file_sha256(path: str | Path) -> str:
 
 def load_model(path: str | Path) -> Model:
     """Read and validate a model file. Every problem raises ModelFileError naming the
-    file and the JSON path of the first problem found."""
+    file and the JSON path of the first problem found (also for text that Python's JSON
+    reader cannot take: see ``mipnn.trainer.jsonfile``)."""
     path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"{path}: no such model file")
-    if path.is_dir():
-        raise ModelFileError(f"{path}: is a directory, expected a model file (JSON)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ModelFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(
-            f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    return model_from_dict(data, source=str(path))
+    return model_from_dict(read_json_file(path), source=str(path))
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for an error message (one short line
+    whatever the file holds)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_int(value: Any) -> bool:
@@ -166,10 +161,10 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
         raise fail("$", f"expected a JSON object, found {type(data).__name__}")
     fmt = data.get("format")
     if fmt != FORMAT:
-        raise fail("$.format", f"expected {FORMAT!r}, found {fmt!r}")
+        raise fail("$.format", f"expected {FORMAT!r}, found {shown(fmt)}")
     version = data.get("version")
     if not _is_int(version) or version < 1:
-        raise fail("$.version", f"expected a positive integer, found {version!r}")
+        raise fail("$.version", f"expected a positive integer, found {shown(version)}")
     if version > VERSION:
         raise fail(
             "$.version",
@@ -177,13 +172,13 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
         )
     name = data.get("name")
     if not isinstance(name, str) or not name:
-        raise fail("$.name", f"expected a non-empty string, found {name!r}")
+        raise fail("$.name", f"expected a non-empty string, found {shown(name)}")
     classes = data.get("classes")
     if not isinstance(classes, list) or len(classes) < 2:
         raise fail("$.classes", "expected a list of at least 2 class labels")
     for k, label in enumerate(classes):
         if not isinstance(label, str):
-            raise fail(f"$.classes[{k}]", f"expected a string, found {label!r}")
+            raise fail(f"$.classes[{k}]", f"expected a string, found {shown(label)}")
     if len(set(classes)) != len(classes):
         raise fail("$.classes", "class labels must be distinct")
 
@@ -192,10 +187,10 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
         raise fail("$.input", "expected an object with 'size' and 'levels'")
     size = inp.get("size")
     if not _is_int(size) or size < 1:
-        raise fail("$.input.size", f"expected a positive integer, found {size!r}")
+        raise fail("$.input.size", f"expected a positive integer, found {shown(size)}")
     levels = inp.get("levels")
     if not _is_int(levels) or not 1 <= levels <= LEVELS_MAX:
-        raise fail("$.input.levels", f"expected an integer in [1, {LEVELS_MAX}], found {levels!r}")
+        raise fail("$.input.levels", f"expected an integer in [1, {LEVELS_MAX}], found {shown(levels)}")
     features = inp.get("features")
     if features is not None:
         _check_features(features, size, fail)
@@ -211,7 +206,7 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
             raise fail(where, "expected an object with 'weights', 'bias', 'activation'")
         act = layer.get("activation")
         if act not in ACTIVATIONS:
-            raise fail(f"{where}.activation", f"expected one of {ACTIVATIONS}, found {act!r}")
+            raise fail(f"{where}.activation", f"expected one of {ACTIVATIONS}, found {shown(act)}")
         last = li == len(layers_data) - 1
         if last and act != "linear":
             raise fail(f"{where}.activation", "the last layer must be 'linear' (class scores)")
@@ -230,7 +225,7 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
                 if not _is_int(w) or not -WEIGHT_MAX <= w <= WEIGHT_MAX:
                     raise fail(
                         f"{where}.weights[{j}][{i}]",
-                        f"expected an integer in [-{WEIGHT_MAX}, {WEIGHT_MAX}], found {w!r}",
+                        f"expected an integer in [-{WEIGHT_MAX}, {WEIGHT_MAX}], found {shown(w)}",
                     )
         bias = layer.get("bias")
         n_out = len(weights)
@@ -240,7 +235,7 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
             if not _is_int(b) or not -BIAS_MAX <= b <= BIAS_MAX:
                 raise fail(
                     f"{where}.bias[{j}]",
-                    f"expected an integer in [-{BIAS_MAX}, {BIAS_MAX}], found {b!r}",
+                    f"expected an integer in [-{BIAS_MAX}, {BIAS_MAX}], found {shown(b)}",
                 )
         layers.append(
             Layer(
@@ -255,10 +250,14 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
             f"$.layers[{len(layers_data) - 1}].weights",
             f"the last layer has {n_in} outputs but there are {len(classes)} classes",
         )
+    # Provenance is free-form (ARCHITECTURE.md 4): an object is read as mipnn's own
+    # provenance, anything else is kept as it is (an extra key) and never read.
     training = data.get("training", {})
-    if not isinstance(training, dict):
-        raise fail("$.training", "expected an object")
-    known = {"format", "version", "name", "classes", "input", "layers", "training"}
+    known = {"format", "version", "name", "classes", "input", "layers"}
+    if isinstance(training, dict):
+        known.add("training")
+    else:
+        training = {}
     extra = {k: v for k, v in data.items() if k not in known}
     return Model(
         name=name,
@@ -280,14 +279,14 @@ def _check_features(features: Any, size: int, fail: Any) -> None:
         if not isinstance(feat, dict):
             raise fail(where, "expected an object")
         if not isinstance(feat.get("name"), str):
-            raise fail(f"{where}.name", f"expected a string, found {feat.get('name')!r}")
+            raise fail(f"{where}.name", f"expected a string, found {shown(feat.get('name'))}")
         kind = feat.get("kind")
         if kind == "numeric":
             lo, hi = feat.get("min"), feat.get("max")
             if not _is_num(lo):
-                raise fail(f"{where}.min", f"expected a finite number, found {lo!r}")
+                raise fail(f"{where}.min", f"expected a finite number, found {shown(lo)}")
             if not _is_num(hi) or hi < lo:
-                raise fail(f"{where}.max", f"expected a finite number >= min, found {hi!r}")
+                raise fail(f"{where}.max", f"expected a finite number >= min, found {shown(hi)}")
             if "missing" in feat and not _is_num(feat["missing"]):
                 raise fail(f"{where}.missing", "expected a finite number (the imputed value)")
         elif kind == "onehot":
@@ -296,7 +295,7 @@ def _check_features(features: Any, size: int, fail: Any) -> None:
             if not isinstance(feat.get("value"), str):
                 raise fail(f"{where}.value", "expected the category value as a string")
         else:
-            raise fail(f"{where}.kind", f"expected 'numeric' or 'onehot', found {kind!r}")
+            raise fail(f"{where}.kind", f"expected 'numeric' or 'onehot', found {shown(kind)}")
 
 
 def network_model(

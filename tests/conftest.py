@@ -107,22 +107,26 @@ def make_model(
     )
 
 
-def write_crash_sources(gen, body: str) -> None:
-    """Generated-model sources whose predict function runs ``body`` (a fault, a stack
-    overflow, an exit), and a one-vector header, for the firmware crash tests."""
+def write_crash_sources(gen, body: str, name: str = "crash") -> None:
+    """Generated-model sources (``name``.h, ``name``.c) whose predict function runs
+    ``body`` (a fault, a stack overflow, an exit), and a one-vector header, for the
+    firmware crash tests."""
     gen.mkdir()
-    (gen / "crash.h").write_text(
-        "#include <stdint.h>\n#define CRASH_N_INPUTS 1\n#define CRASH_N_CLASSES 2\n"
-        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES]);\n"
+    up = name.upper()
+    (gen / f"{name}.h").write_text(
+        f"#ifndef {up}_MIPNN_H\n#define {up}_MIPNN_H\n#include <stdint.h>\n"
+        f"#define {up}_N_INPUTS 1\n#define {up}_N_CLASSES 2\n"
+        f"int {name}_predict(const uint8_t x[{up}_N_INPUTS], int32_t s[{up}_N_CLASSES]);\n"
+        "#endif\n"
     )
-    (gen / "crash.c").write_text(
-        '#include "crash.h"\nvoid mipnn_fw_exit(int code);\n'
-        "int crash_predict(const uint8_t x[CRASH_N_INPUTS], int32_t s[CRASH_N_CLASSES])\n"
+    (gen / f"{name}.c").write_text(
+        f'#include "{name}.h"\nvoid mipnn_fw_exit(int code);\n'
+        f"int {name}_predict(const uint8_t x[{up}_N_INPUTS], int32_t s[{up}_N_CLASSES])\n"
         f"{{\n    (void)x; (void)s;\n    {body}\n}}\n"
     )
     (gen / "mipnn_fw_vectors.h").write_text(
-        '#include "crash.h"\n#define MIPNN_FW_N_VECTORS 1\n#define MIPNN_FW_N_INPUTS 1\n'
-        "#define MIPNN_FW_N_CLASSES 2\n#define MIPNN_FW_PREDICT crash_predict\n"
+        f'#include "{name}.h"\n#define MIPNN_FW_N_VECTORS 1\n#define MIPNN_FW_N_INPUTS 1\n'
+        f"#define MIPNN_FW_N_CLASSES 2\n#define MIPNN_FW_PREDICT {name}_predict\n"
         "#define MIPNN_FW_RD_U8(p) (*(p))\n"
         "static const uint8_t mipnn_fw_vectors[1][1] = {{0}};\n"
     )

@@ -5,10 +5,14 @@ on a simulated Uno is tested in tests/test_deploy_arduino.py.)"""
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
-from conftest import ADULT
-from mipnn.codegen.arduino import c_string, export_arduino
+from conftest import ADULT, make_model
+from mipnn.codegen.arduino import c_string, export_arduino, properties_value
+from mipnn.trainer.errors import ModelFileError
 
 from mipnn.cli import main
 
@@ -54,3 +58,54 @@ def test_export_command_writes_the_library(tmp_path):
     assert 'Strategy "int16"' in (tmp_path / "lib" / "src" / "adult.c").read_text()
     result = CliRunner().invoke(main, ["export", str(ADULT)])
     assert result.exit_code == 2 and "--out DIR" in result.output
+
+
+def _model_file(tmp_path: Path, name: str, label: str = "b") -> Path:
+    model = make_model([3, 2], name=name)
+    model.classes = ["a", label]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(model.to_dict()), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", ['my "net"', 'a\\"b', "}{\"x\": 1"])
+def test_library_json_takes_any_model_name(name, tmp_path):
+    """Issue 21, cause 3: a name with a quote crashed --arduino (JSONDecodeError)."""
+    export_arduino(_model_file(tmp_path, name), tmp_path / "lib", name="net")
+    pio = json.loads((tmp_path / "lib" / "library.json").read_text())
+    assert name in pio["description"] and pio["name"] == "net"
+
+
+@pytest.mark.parametrize("name", ["a\rname=evil", "a\nb", "a\r\nb", "a\u2028b", "a\x85b\x0bc"])
+def test_library_properties_keep_their_lines(name, tmp_path):
+    """Issue 21, cause 3: a name with \\r added lines to library.properties."""
+    export_arduino(_model_file(tmp_path, name), tmp_path / "lib", name="net")
+    text = (tmp_path / "lib" / "library.properties").read_text(encoding="utf-8")
+    keys = [line.split("=", 1)[0] for line in text.splitlines()]
+    assert keys == ["name", "version", "author", "maintainer", "sentence", "paragraph",
+                    "category", "url", "architectures", "includes"]
+    assert len(text.split("\n")) == 11 and "\r" not in text and "\u2028" not in text
+    assert properties_value("x\ty\u2029z") == "x y z"
+
+
+def test_the_sketch_banner_takes_any_model_name(tmp_path):
+    """Issue 21, cause 2: the example sketch's banner comment quotes the model name."""
+    export_arduino(_model_file(tmp_path, "a/*b*/c"), tmp_path / "lib", name="net")
+    sketch = (tmp_path / "lib" / "examples" / "net" / "net.ino").read_text()
+    banner = sketch[: sketch.index(" */\n") + 4]
+    (tmp_path / "banner.c").write_text(banner + "typedef int unused_t;\n")
+    proc = subprocess.run(["gcc", "-std=c99", "-Wall", "-Werror", "-pedantic", "-c",
+                           str(tmp_path / "banner.c"), "-o", str(tmp_path / "banner.o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("where", ["name", "label"])
+def test_a_lone_surrogate_is_a_model_file_error(where, tmp_path):
+    """Issue 21, cause 3: a lone surrogate in a name or label crashed export --arduino."""
+    path = _model_file(tmp_path, "\ud800" if where == "name" else "net",
+                       "\udfff" if where == "label" else "b")
+    with pytest.raises(ModelFileError, match=r"lone surrogate \(\\ud[8f]"):
+        export_arduino(path, tmp_path / "lib", name="net")
+    result = CliRunner().invoke(main, ["export", str(path), "--arduino", str(tmp_path / "l")])
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output

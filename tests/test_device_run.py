@@ -16,7 +16,7 @@ from mipnn.trainer.model import Layer, save_model
 
 from mipnn.device.driver import run_firmware
 from mipnn.device.errors import FirmwareError
-from mipnn.device.run import SENTINEL, Mismatch, parse_output
+from mipnn.device.run import SENTINEL, Mismatch, parse_output, run_image
 from mipnn.device.vectors import golden_vectors
 from mipnn.resources import firmware_dir
 
@@ -96,13 +96,14 @@ def test_a_wrong_result_is_detected(tmp_path):
 # ---------------------------------------------------------------- exits and faults
 
 
-def _crash_build(target: str, body: str, tmp_path: Path) -> list[str]:
-    """Build a one-vector harness around a hand-written 'model' and return the run
-    command (from the fragment's RUN)."""
+def _crash_build(target: str, body: str, tmp_path: Path, name: str = "crash",
+                 extra: tuple[str, ...] = ()) -> list[str]:
+    """Build a one-vector harness around a hand-written 'model' (``name``.c) with the make
+    variables ``extra`` and return the run command (from the fragment's RUN)."""
     gen = tmp_path / "gen"
-    write_crash_sources(gen, body)
+    write_crash_sources(gen, body, name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    args = [f"BUILD={tmp_path}", f"GEN={gen}", "MODEL=crash", f"TARGET={target}"]
+    args = [f"BUILD={tmp_path}", f"GEN={gen}", f"MODEL={name}", f"TARGET={target}", *extra]
     build = subprocess.run(
         ["make", "-s", "-C", str(firmware_dir()), "build", "print-run", *args],
         capture_output=True, text=True, env=env, timeout=120,
@@ -160,3 +161,16 @@ def test_rv32_fault_is_exit_127(tmp_path):
     run = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                          timeout=60)
     assert run.returncode == 127, run.stdout + run.stderr
+
+
+# ---------------------------------------------------------------- headers (issue 21)
+
+def test_a_model_named_like_a_system_header_cannot_shadow_it(tmp_path):
+    """The build searches the generated files only for #include "...": a model whose files
+    are stdint.h and stdint.c (the name check refuses it; this is the second line of
+    defence) still builds against the system's <stdint.h>."""
+    require_tools("gcc", "make")
+    command = _crash_build("host", "return 0;", tmp_path,
+                           name="stdint")
+    code, output, errors, _ = run_image(command, 60, "host")
+    assert code == 0 and output.rstrip().endswith(SENTINEL), output + errors

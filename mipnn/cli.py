@@ -497,13 +497,17 @@ def _cost_profile(target: str | None) -> str | None:
               help="also write the measurements as JSON to this file")
 @click.option("--measure/--no-measure", default=True, show_default=True,
               help="measure the model's own flash/RAM and count one inference")
+@click.option("--sanitize", is_flag=True,
+              help="host only: build with AddressSanitizer and UndefinedBehaviorSanitizer "
+                   "(every finding fails the run); checks, does not measure")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
               envvar="MIPNN_DATA_DIR", show_envvar=True)
 @_flash_budget_option
 @user_errors
 def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, ...],
              vectors: int, n_random: int, build_dir: Path | None, report_path: Path | None,
-             measure: bool, data_dir: Path | None, flash_budget: int | None) -> None:
+             measure: bool, sanitize: bool, data_dir: Path | None,
+             flash_budget: int | None) -> None:
     """Build MODEL for targets, run it, compare every output with the reference, and report
     sizes, stack and the instructions (AVR: cycles) of one inference."""
     from mipnn.codegen.names import resolve_name
@@ -558,7 +562,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
                        "half its flash)", err=True)
         for strategy in dict.fromkeys(strategies or ("auto",)):
             r = run_firmware(model_path, t, X_t, workdir=build_dir, strategy=strategy,
-                             measure=measure, flash_budget=flash_budget)
+                             measure=measure, flash_budget=flash_budget, sanitize=sanitize)
             reports.append(r)
             click.echo(table_row(r))
             for line in r.describe_mismatches(limit=5):

@@ -16,7 +16,14 @@ from mipnn.trainer.model import Layer, save_model
 
 from mipnn.device.driver import run_firmware
 from mipnn.device.errors import FirmwareError
-from mipnn.device.run import SENTINEL, Mismatch, parse_output, run_image
+from mipnn.device.run import (
+    SENTINEL,
+    Mismatch,
+    exit_error,
+    parse_output,
+    run_image,
+    sanitizer_finding,
+)
 from mipnn.device.vectors import golden_vectors
 from mipnn.resources import firmware_dir
 
@@ -163,7 +170,30 @@ def test_rv32_fault_is_exit_127(tmp_path):
     assert run.returncode == 127, run.stdout + run.stderr
 
 
-# ---------------------------------------------------------------- headers (issue 21)
+# ---------------------------------------------------------------- sanitizers, headers (issue 21)
+
+FINDINGS = {
+    # x has one element: reading x[1] is out of bounds (the harness's input buffer).
+    "bounds": ("volatile unsigned k = 1u;\n    return (int)x[k];", "AddressSanitizer"),
+    "overflow": ("volatile int32_t big = INT32_MAX;\n    s[0] = big + (int32_t)x[0] + 1;\n"
+                 "    return 0;", "signed integer overflow"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FINDINGS))
+def test_a_sanitizer_finding_fails_the_run_with_its_report(kind, tmp_path):
+    """SANITIZE=1 on the host: an out-of-bounds read (which UBSan alone lets pass) or a
+    signed overflow ends the run, and the error quotes the sanitizer's finding."""
+    require_tools("gcc", "make")
+    body, what = FINDINGS[kind]
+    command = _crash_build("host", body, tmp_path, extra=("SANITIZE=1",))
+    assert "/host-sanitize/" in command[0]  # its own objects, never mixed with plain ones
+    code, output, errors, _ = run_image(command, 60, "host")
+    assert code != 0
+    message = str(exit_error("host", code, output, errors))
+    assert "a sanitizer stopped the firmware" in message and what in message, message
+    assert sanitizer_finding("x.c:3: warning: w\n") is None
+
 
 def test_a_model_named_like_a_system_header_cannot_shadow_it(tmp_path):
     """The build searches the generated files only for #include "...": a model whose files

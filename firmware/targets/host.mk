@@ -13,3 +13,6 @@ TARGET_LIBS    :=
 PLATFORM_SRCS  := $(FW_DIR)/platform/mipnn_fw_host.c
 RUN             = $(IMAGE)
 COST_PROFILE   := host
+# SANITIZE=1 (mipnn firmware --sanitize): AddressSanitizer too, and every finding of either
+# sanitizer ends the run with a report on stderr.
+SANITIZE_FLAGS := -fsanitize=undefined,address -fno-sanitize-recover=all

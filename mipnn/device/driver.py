@@ -18,6 +18,7 @@ from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.export import generate, render_vectors
 from mipnn.codegen.names import resolve_name
 from mipnn.device.build import build_image, write_sources
+from mipnn.device.errors import FirmwareError
 from mipnn.device.measure import image_sizes, measure_model, predict_stack
 from mipnn.device.report import FirmwareReport
 from mipnn.device.run import compare, exit_error, parse_output, run_image
@@ -40,6 +41,7 @@ def run_firmware(
     measure: bool = True,
     measure_vectors: int = 3,
     flash_budget: int | None = None,
+    sanitize: bool = False,
 ) -> FirmwareReport:
     """Export the model's C with ``strategy`` (``auto``: chosen by the target's cost model,
     within ``flash_budget`` bytes of model flash, default the target profile's budget;
@@ -51,6 +53,10 @@ def run_firmware(
     With ``measure``, also build the image without the model (for the model's own flash
     and RAM) and count the instructions (or AVR cycles) of one inference on the first
     ``measure_vectors`` vectors (see ``mipnn.device.measure``).
+
+    With ``sanitize``, the image is built with the target's sanitizers (``SANITIZE=1``:
+    on the host, AddressSanitizer and UndefinedBehaviorSanitizer, every finding fatal) and
+    checked, not measured; a finding raises FirmwareError quoting it.
 
     Mismatches are reported in the result (``report.ok`` is False); everything that keeps
     the comparison from happening (unknown target, missing tools, compile error, crash,
@@ -72,6 +78,8 @@ def run_firmware(
         missing = missing_from(info0)
         if missing:
             raise missing_tools_error(target, missing, info0.get("APT_PACKAGES", "").split())
+        if sanitize and not info0.get("SANITIZE_FLAGS"):
+            raise FirmwareError(f"target {target!r} has no sanitizer build (only the host)")
         gen_out = generate(
             model,
             name=cname,
@@ -83,6 +91,9 @@ def run_firmware(
         build = root / gen_out.strategy
         gen = build / f"gen-{target}"
         variables = {"BUILD": str(build), "GEN": str(gen), "MODEL": cname}
+        if sanitize:
+            variables["SANITIZE"] = "1"
+            measure = False  # sizes and counts of an instrumented image mean nothing
         info = make_info(target, variables)
         sha = file_sha256(model_path)
         write_sources(

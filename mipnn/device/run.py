@@ -104,12 +104,24 @@ def run_image(command: list[str], timeout: float, target: str) -> tuple[int, str
     )
 
 
+def sanitizer_finding(errors: str) -> str | None:
+    """The first line of a sanitizer report in a run's standard error (UBSan's
+    ``file:line: runtime error: ...``, ASan's ``ERROR: AddressSanitizer: ...``), or None."""
+    for line in errors.splitlines():
+        if "runtime error:" in line or re.search(r"ERROR: \w+Sanitizer", line):
+            return line.strip()
+    return None
+
+
 def exit_error(target: str, code: int, output: str, errors: str) -> FirmwareError:
-    """The error for a run that exited with status ``code`` (what the status means, when
-    it is one of EXIT_CODES, and the end of the output)."""
+    """The error for a run that exited with status ``code`` (a sanitizer's finding, what
+    the status means when it is one of EXIT_CODES, and the end of the output)."""
     why = f"the firmware exited with status {code}"
     if code in EXIT_CODES:
         why += f": {EXIT_CODES[code]}"
+    finding = sanitizer_finding(errors)
+    if finding is not None:
+        why = f"a sanitizer stopped the firmware (undefined behaviour or a bad memory access): {finding}"
     return FirmwareError(
         f"{target}: {why}\n{tail(output)}" + (f"\n{tail(errors)}" if errors else "")
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import mipnn.codegen
 import numpy as np
 import pytest
-from conftest import make_model
+from conftest import make_model, require_tools
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.export import export, render, render_vectors
 from mipnn.codegen.ranges import INT32_MAX
@@ -262,3 +262,17 @@ def test_strings_in_comments_cannot_break_the_strict_compile(place, strategy, tm
     ``/*`` broke the strict compile ("/*" within comment)."""
     files = render(hostile_model(place), name="net", strategy=strategy)
     compile_c(files, tmp_path, "gcc", ["-O2", "-Wcomment", "-Wtrigraphs"])
+
+
+def test_scores_that_differ_by_a_constant_compile_with_avr_gcc(tmp_path):
+    """Found by the adversarial models (issue 21): two output rows with the same weights
+    make one score the other plus a constant; GCC before 8 (avr-gcc 5.4, 7.3) then folds
+    their comparison assuming no signed overflow and warns in -Wall (-Wstrict-overflow),
+    an error under -Werror. The unrolled C silences that warning, whose assumption the
+    range analysis proves."""
+    require_tools("avr-gcc")
+    model = Model(name="net", classes=["a", "b"], input_size=1, levels=1,
+                  layers=[Layer(np.array([[1], [1]]), np.array([32766, 2]), "linear")])
+    for strategy in STRATEGIES:
+        compile_c(render(model, strategy=strategy), tmp_path, "avr-gcc",
+                  ["-Os", "-mmcu=atmega328p"])

@@ -247,6 +247,94 @@ FIXED_MODELS = {"extreme": extreme_model, "deep": deep_model, "linear": linear_m
                 "sum_in_int": sum_in_int_model}
 
 
+# ---------------------------------------------------------------- adversarial models (issue 21)
+
+# Magnitudes at which the generated C changes type: the 16-bit int of AVR (int16_t and
+# int_fast16_t accumulators, plain int constants), int32_t, and the int32 scores.
+TYPE_EDGES = (2**15 - 1, 2**15, 2**15 + 1, 2**31 - 1, 2**31, 2**31 + 1)
+
+
+def _edge_bias(rng: np.random.Generator, lo: int, hi: int) -> int:
+    """A bias that puts a neuron whose weighted sum ranges over ``[lo, hi]`` at a type
+    edge: its largest or smallest value (or the bias alone) just inside or outside 16 or
+    32 bits, or the bias at +/-(2**31 - 1); kept within the model file's bias range."""
+    edge = int(rng.choice(TYPE_EDGES))
+    kind = rng.integers(0, 5)
+    if kind == 0:
+        b = edge - hi  # the neuron's maximum at the edge
+    elif kind == 1:
+        b = -edge - lo  # its minimum at the edge
+    elif kind == 2:
+        b = edge * int(rng.choice([-1, 1]))  # the bias itself (the first prefix)
+    elif kind == 3:
+        b = (2**31 - 1) * int(rng.choice([-1, 1]))
+    else:
+        b = int(rng.integers(-300, 300))
+    return int(np.clip(b, -(2**31 - 1), 2**31 - 1))
+
+
+def adversarial_network(seed: int, shape: list[int], levels: int) -> Model:
+    """A model at the edges of every intermediate's range: weights mostly +/-127 (or
+    sparse, or small), rows that copy a neighbour with a change or two (so the generated
+    code computes one neuron from another across type boundaries), hidden biases that put a
+    neuron's extreme, or its bias, just inside or outside 16 and 32 bits (or at
+    +/-(2**31 - 1)), and output rows whose scores reach INT32_MAX or INT32_MIN exactly or
+    nearly (always within int32, else the code generator refuses the model)."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k in range(len(shape) - 1):
+        n_out, n_in = shape[k + 1], shape[k]
+        style = rng.integers(0, 3)
+        if style == 0:
+            w = rng.choice([-127, 127], size=(n_out, n_in)) * (rng.random((n_out, n_in)) < 0.8)
+        elif style == 1:
+            w = rng.integers(-127, 127, size=(n_out, n_in), endpoint=True)
+        else:
+            w = rng.integers(-3, 3, size=(n_out, n_in), endpoint=True)
+        for j in range(1, n_out):
+            if rng.random() < 0.5:  # a near-copy of the previous row: shared work
+                w[j] = w[j - 1]
+                for i in rng.integers(0, n_in, size=int(rng.integers(0, 3))):
+                    w[j, i] = int(rng.integers(-127, 127, endpoint=True))
+        lo_in, hi_in = (0, levels) if k == 0 else (-1, 1)
+        last = k == len(shape) - 2
+        bias = np.zeros(n_out, dtype=np.int64)
+        for j in range(n_out):
+            terms = [(int(v) * lo_in, int(v) * hi_in) for v in w[j]]
+            lo = sum(min(t) for t in terms)
+            hi = sum(max(t) for t in terms)
+            b = _edge_bias(rng, lo, hi)
+            if last:  # the scores must fit int32_t: clamp, often onto the limits
+                b = int(np.clip(b, -(2**31) - lo, 2**31 - 1 - hi))
+                if rng.random() < 0.4:
+                    b = 2**31 - 1 - hi if rng.random() < 0.5 else -(2**31) - lo
+                b = int(np.clip(b, -(2**31 - 1), 2**31 - 1))
+            bias[j] = b
+        layers.append(Layer(w.astype(np.int64), bias, "linear" if last else "sign"))
+    return Model(name="adv", classes=[f"c{i}" for i in range(shape[-1])],
+                 input_size=shape[0], levels=levels, layers=layers)
+
+
+@st.composite
+def adversarial_models(draw: st.DrawFn, max_inputs: int = 16, max_hidden: int = 8) -> Model:
+    """Hypothesis strategy of ``adversarial_network`` models: 0-2 hidden layers, 2-4
+    classes, levels 1, 2, 255 or any."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    n_in = draw(st.integers(1, max_inputs))
+    hidden = draw(st.lists(st.integers(1, max_hidden), min_size=0, max_size=2))
+    n_classes = draw(st.integers(2, 4))
+    levels = draw(st.one_of(st.sampled_from([1, 2, 255]), st.integers(1, 255)))
+    return adversarial_network(seed, [n_in, *hidden, n_classes], levels)
+
+
+def extreme_vectors(model: Model) -> np.ndarray:
+    """For every first-layer neuron, the two inputs at which its weighted sum is largest
+    and smallest (``L`` where its weight is positive, resp. negative; else 0)."""
+    w = model.layers[0].weights
+    L = model.levels
+    return np.concatenate([np.where(w > 0, L, 0), np.where(w < 0, L, 0)]).astype(np.int64)
+
+
 # ---------------------------------------------------------------- unrolled programs, in Python
 
 RANGES = {

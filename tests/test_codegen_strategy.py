@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import FIXED_MODELS, interpret, linear_model, random_models
+from conftest import (
+    FIXED_MODELS,
+    adversarial_models,
+    extreme_vectors,
+    interpret,
+    linear_model,
+    random_models,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mipnn.codegen.cost import PROFILES
@@ -75,3 +82,19 @@ def test_too_much_straight_line_code_is_refused_and_auto_falls_back():
 def test_unknown_strategy_is_a_clear_error():
     with pytest.raises(CodegenError, match="unknown strategy 'fast'.*int8"):
         render(linear_model(), strategy="fast")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(model=adversarial_models(max_inputs=24, max_hidden=10), seed=st.integers(0, 2**16))
+def test_adversarial_models_never_overflow_a_16_bit_int(model, seed):
+    """Issue 21: weights and biases at the edges of every intermediate's range (conftest's
+    adversarial_network). Every intermediate sum of every program, built for the AVR and
+    a 32-bit profile, fits its C type at AVR's 16-bit ``int``, and the scores are exact."""
+    X = golden_vectors(model, extreme_vectors(model), n_random=16, seed=seed).astype(np.int64)
+    want, _ = forward(model, X)
+    budget = 200 + 3 * int((model.layers[0].weights != 0).sum())
+    for profile in ("avr", "cortex-m3"):
+        for strategy, flash in (("unrolled", None), ("xnor", None), ("compact", None),
+                                ("compact", budget)):
+            got = interpret(model, strategy, X, flash, profile=profile)
+            assert np.array_equal(got, want), (profile, strategy, flash)

@@ -16,10 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import (
+    ADULT,
     EMULATED,
     FIXED_MODELS,
     INT32_MAX,
     TRAINED,
+    adversarial_models,
+    extreme_vectors,
     make_model,
     random_models,
     random_network,
@@ -33,6 +36,7 @@ from mipnn.codegen.strategy import STRATEGIES, estimate
 from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
 
 from mipnn.device.driver import run_firmware
+from mipnn.device.errors import FirmwareError
 from mipnn.device.run import SENTINEL
 from mipnn.device.vectors import golden_vectors
 from mipnn.resources import firmware_dir
@@ -249,3 +253,65 @@ def test_trained_models_on_every_target(path, workdir):
     model = load_model(path)
     vectors = golden_vectors(model, n_random=24, seed=4)
     _run_all(model, workdir / path.name, ("host", *EMULATED), vectors, workdir / path.stem)
+
+
+# ---------------------------------------------------------------- adversarial models (issue 21)
+
+
+def _run_strategies(model: Model, path: Path, target: str, vectors: np.ndarray,
+                    workdir: Path, sanitize: bool = False) -> None:
+    """run_firmware with every strategy on ``target``, two at a time; each bit-exact."""
+    save_model(model, path)
+
+    def one(strategy: str):
+        return run_firmware(path, target, vectors, workdir=workdir, strategy=strategy,
+                            measure=False, sanitize=sanitize)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(one, STRATEGIES))
+    for strategy, report in zip(STRATEGIES, reports, strict=True):
+        assert report.ok, f"{target} {strategy}:\n{report.summary()}"
+
+
+@pytest.mark.emulator
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(model=adversarial_models(max_inputs=12, max_hidden=6), seed=st.integers(0, 2**16))
+def test_adversarial_models_are_bit_exact_on_avr(model, seed, workdir):
+    """Weights and biases at the edges of every intermediate's range (conftest's
+    adversarial_network), every strategy compiled for AVR's 16-bit int and run in simavr,
+    on the inputs that drive each first-layer neuron to its extremes."""
+    require_targets(("avr",))
+    vectors = golden_vectors(model, extreme_vectors(model), n_random=8, seed=seed)
+    _run_strategies(model, workdir / "adv-avr.json", "avr", vectors, workdir / "adv-avr")
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(model=adversarial_models(max_inputs=16, max_hidden=8), seed=st.integers(0, 2**16))
+def test_adversarial_models_under_the_sanitizers(model, seed, workdir):
+    """The same models on the host, built with -fsanitize=undefined,address
+    -fno-sanitize-recover=all: no finding, every score exact, with every strategy."""
+    require_targets(("host",))
+    vectors = golden_vectors(model, extreme_vectors(model), n_random=16, seed=seed)
+    _run_strategies(model, workdir / "adv-san.json", "host", vectors, workdir / "adv-san",
+                    sanitize=True)
+
+
+@pytest.mark.parametrize("key", [*sorted(FIXED_MODELS), "adult"])
+def test_every_strategy_under_the_sanitizers(key, workdir):
+    """The sanitizer run of the generated C (issue 21): the edge-case models and a trained
+    one, every strategy, on the host harness built with AddressSanitizer and UBSan."""
+    require_targets(("host",))
+    model = load_model(ADULT) if key == "adult" else FIXED_MODELS[key]()
+    vectors = golden_vectors(model, extreme_vectors(model), n_random=16, seed=1)
+    _run_strategies(model, workdir / f"san-{key}.json", "host", vectors,
+                    workdir / f"san-{key}", sanitize=True)
+
+
+def test_a_sanitized_build_needs_a_target_that_has_one(tmp_path):
+    require_targets(("avr",))
+    model = make_model([3, 2])
+    path = save_model(model, tmp_path / "m.json")
+    with pytest.raises(FirmwareError, match="no sanitizer build"):
+        run_firmware(path, "avr", golden_vectors(model, n_random=1), sanitize=True)

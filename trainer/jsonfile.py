@@ -120,7 +120,14 @@ def loads_checked(text: str, source: str) -> Any:
     """Parse ``text`` (the contents of ``source``) as JSON within the limits above;
     ModelFileError naming ``source`` and the JSON path of the first problem."""
     try:
-        data = json.loads(text, parse_int=_parse_int)
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                raise
+            # Python's int-digit limit: parse again, huge integers kept as placeholders
+            # (slower, so only now) for the walk below to find
+            data = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise ModelFileError(
             f"{source}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -52,9 +52,9 @@ def load_rows() -> list[dict[str, Any]]:
 
 def gradient_network(ds: Any, spec: Any, seed: int, **kw: Any) -> Any:
     """The gradient baseline (mipnn.trainer.gd), as the mipnn variant's start uses it."""
-    from mipnn.batch_cli import _gradient_start
+    from mipnn.trainer.batch_run import gradient_start
 
-    return _gradient_start(ds, spec, seed, **kw)
+    return gradient_start(ds, spec, seed, **kw)
 
 
 def run_batch(n: int, variant: str, epochs: int, time_limit: float, workers: int, seed: int,

@@ -27,7 +27,7 @@ from mipnn.codegen.templating import (
     environment,
     mipnn_version,
 )
-from mipnn.trainer.model import file_sha256, load_model
+from mipnn.trainer.model import Model, model_with_sha256
 from mipnn.trainer.outputs import output_dir
 
 
@@ -75,19 +75,17 @@ def library_json(name: str, model_name: str, shape: str) -> str:
 
 
 def export_arduino(
-    model_path: Path,
+    model: Model | str | Path,
     out_dir: Path,
     name: str | None = None,
     strategy: str = "auto",
     profile: str | None = "avr",
     flash_budget: int | None = None,
 ) -> list[Path]:
-    """Write the Arduino/PlatformIO library of the model file into ``out_dir`` and return
-    the written paths."""
-    model_path = Path(model_path)
-    model = load_model(model_path)
+    """Write the Arduino/PlatformIO library of a model file or a Model into ``out_dir`` and
+    return the written paths."""
+    model, sha = model_with_sha256(model)
     cname = resolve_name(model, name)
-    sha = file_sha256(model_path)
     gen = generate(model, name=cname, model_sha256=sha, strategy=strategy, profile=profile,
                    flash_budget=flash_budget)
     out_dir = output_dir(out_dir, "Arduino library directory")

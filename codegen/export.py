@@ -1,6 +1,6 @@
 """Model file -> integer-only C (ARCHITECTURE.md 5): ``generate`` renders the header and
 the source of a model, ``render_vectors`` the golden-vector header of the firmware harness,
-``export`` writes a model file's C into a directory.
+``export`` writes a model's C into a directory.
 
 Python computes everything that depends on the numbers (value ranges in
 ``mipnn.codegen.ranges``, the table loop's context in ``mipnn.codegen.table``, the unrolled
@@ -32,7 +32,7 @@ from mipnn.codegen.templating import (
     wrap_values,
 )
 from mipnn.codegen.unrolled import unrolled_context
-from mipnn.trainer.model import Model, file_sha256, load_model
+from mipnn.trainer.model import Model, model_with_sha256
 from mipnn.trainer.outputs import output_dir, write_text
 
 
@@ -217,20 +217,19 @@ def write_if_changed(path: Path, text: str) -> Path:
 
 
 def export(
-    model_path: Path,
+    model: Model | str | Path,
     out_dir: Path,
     name: str | None = None,
     strategy: str = "auto",
     profile: str | None = None,
     flash_budget: int | None = None,
 ) -> list[Path]:
-    """Load the model file, render its C (``strategy``, cost ``profile``: see ``generate``)
-    into ``out_dir`` and return the written paths (``[NAME.h, NAME.c]``). The banner records
-    the model file's sha256."""
-    model_path = Path(model_path)
-    model = load_model(model_path)
+    """Render the C of a model file or a Model (``strategy``, cost ``profile``: see
+    ``generate``) into ``out_dir`` and return the written paths (``[NAME.h, NAME.c]``). The
+    banner records the model file's sha256 (of a Model: the file ``save_model`` writes)."""
+    model, sha = model_with_sha256(model)
     files = render(
-        model, name=name, model_sha256=file_sha256(model_path), strategy=strategy,
+        model, name=name, model_sha256=sha, strategy=strategy,
         profile=profile, flash_budget=flash_budget,
     )
     out_dir = output_dir(out_dir, "export directory")

@@ -1,6 +1,7 @@
 """Data sets: load one (a built-in set or any CSV file), split it deterministically, and
 encode it to integer inputs, as a :class:`Dataset` whose provenance reloads exactly the same
-split (:func:`load_from_provenance`).
+split (:func:`load_from_provenance`); or make one of examples held in memory
+(:func:`dataset_from_frame`, the estimator's).
 
 The readers are in :mod:`mipnn.trainer.datasets` (built-in sets, with their downloads) and
 :mod:`mipnn.trainer.csv_reader`; the splits in :mod:`mipnn.trainer.splits`; the feature
@@ -29,12 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from mipnn.trainer.csv_reader import read_csv
 from mipnn.trainer.datasets import sources as dataset_sources
 from mipnn.trainer.download import locate
 from mipnn.trainer.encoding import encode, encoding_notes, fit_features
 from mipnn.trainer.errors import DataError
 from mipnn.trainer.provenance import read_provenance
+from mipnn.trainer.raw_data import VAL_FRACTION
 from mipnn.trainer.splits import draw, label_indices, split
 
 TEST_FRACTION = 0.2
@@ -176,6 +179,41 @@ def load_dataset(
         y_test=y_test,
         provenance=provenance,
         notes=notes,
+    )
+
+
+def dataset_from_frame(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    classes: list[str],
+    *,
+    name: str = "model",
+    levels: int = 255,
+    seed: int = 0,
+    val_fraction: float = VAL_FRACTION,
+) -> Dataset:
+    """A Dataset of examples held in memory (the estimator's ``fit``): raw feature columns
+    ``frame`` and class indices ``y`` into ``classes``. The features are fitted on all of
+    ``frame`` and encoded as for a CSV file (one-hot for every non-numeric column); a
+    stratified ``val_fraction`` of the examples is the validation split (none when
+    ``val_fraction`` is 0 or a class has too few examples to split, with a note); there is
+    no test split and no provenance (the data are not in a file)."""
+    y = np.asarray(y, dtype=np.int64)
+    features = fit_features(frame, None)
+    if not features:
+        raise DataError(f"{name}: no usable feature columns")
+    notes = encoding_notes(features, [frame])
+    X = encode(features, levels, frame, source=name)
+    train, val = np.arange(len(y)), np.arange(0)
+    if val_fraction > 0:
+        try:
+            train, val = split(y, val_fraction, seed, classes, name, "training data")
+        except DataError as exc:
+            notes.append(f"no validation split: {exc}")
+    return Dataset(
+        name=name, classes=list(classes), features=features, levels=levels,
+        X_train=X[train], y_train=y[train], X_val=X[val], y_val=y[val],
+        X_test=X[:0], y_test=y[:0], provenance={}, notes=notes,
     )
 
 

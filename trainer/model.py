@@ -123,7 +123,24 @@ def save_model(model: Model, path: str | Path) -> Path:
 
 
 def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes (what generated files record of their model file)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def model_sha256(model: Model) -> str:
+    """The sha256 of the file :func:`save_model` writes for ``model`` (equal to
+    :func:`file_sha256` of that file), for a model held in memory."""
+    return hashlib.sha256(model.to_json().encode("utf-8")).hexdigest()
+
+
+def model_with_sha256(source: Model | str | Path) -> tuple[Model, str]:
+    """A model and the sha256 its generated files record: a model file is loaded (the
+    sha256 of its bytes); a Model in memory is validated (the sha256 of the file
+    :func:`save_model` would write). Raises ModelFileError for an invalid model."""
+    if isinstance(source, Model):
+        source.validate()
+        return source, model_sha256(source)
+    return load_model(source), file_sha256(source)
 
 
 def load_model(path: str | Path) -> Model:

@@ -1,15 +1,17 @@
 """Starting a run from a saved model (``--start``): whether the configuration can take a
-start network, and the network of a model as a MIP start for another configuration (padded
-with silent neurons when the model was simplified, refused with a clear message when it
-cannot fit)."""
+start network, the start model file read and checked against the options, the network of a
+model as a MIP start for another configuration (padded with silent neurons when the model
+was simplified, refused with a clear message when it cannot fit), and what the new model
+file records of its start."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from mipnn.trainer.errors import MipnnError
-from mipnn.trainer.model import Model
+from mipnn.trainer.model import Model, file_sha256, load_model
 from mipnn.trainer.train_config import TrainConfig
 
 
@@ -21,6 +23,25 @@ def check_start_config(config: TrainConfig) -> None:
     if config.guard_folds:
         raise MipnnError("--guard-folds compares the MIP with its gradient start; it cannot "
                          "be combined with --start")
+
+
+def load_start_model(path: Path, config: TrainConfig, levels: int | None = None) -> Model:
+    """The model file ``--start`` names, checked against the options before any data is
+    read (:func:`start_network_from_model` checks it against the data). ``levels``: the
+    input levels the user gave (None: none; the model's are used); MipnnError when they
+    differ from the model's, which would encode the data differently."""
+    check_start_config(config)
+    model = load_model(path)
+    if levels is not None and levels != model.levels:
+        raise MipnnError(f"{path}: the model's inputs are in [0, {model.levels}]; --levels "
+                         f"{levels} would encode the data differently (leave --levels out)")
+    return model
+
+
+def start_file_record(path: Path) -> dict[str, str]:
+    """What a model file records of the start model file (``training.start.model_file``):
+    its name and sha256. Model files never record absolute paths."""
+    return {"path": Path(path).name, "sha256": file_sha256(path)}
 
 
 def start_network_from_model(

@@ -25,9 +25,14 @@ from mipnn.trainer.errors import MipnnError
 TEACHERS = ("logreg",)
 
 
+class TeacherError(MipnnError):
+    """The teacher cannot be fitted to this training set or gives unusable labels."""
+
+
 def fit_teacher(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0) -> Any:
     """The fitted teacher (a scikit-learn pipeline, refitted on all of ``X`` with the chosen
-    C). Raises MipnnError for an unknown kind or too few examples of a class."""
+    C). Raises MipnnError for an unknown kind, TeacherError for too few examples of
+    a class."""
     if kind not in TEACHERS:
         raise MipnnError(f"--teacher must be one of {', '.join(TEACHERS)}, got {kind!r}")
     from sklearn.linear_model import LogisticRegressionCV
@@ -39,11 +44,11 @@ def fit_teacher(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0) -> Any:
     counts = np.bincount(y)
     present = counts[counts > 0]
     if len(present) < 2:
-        raise MipnnError("--teacher: the training set holds one class only")
+        raise TeacherError("--teacher: the training set holds one class only")
     folds = int(min(5, present.min()))
     if folds < 2:
-        raise MipnnError("--teacher: every class needs at least 2 training examples (the "
-                         "teacher's regularisation is chosen by cross-validation)")
+        raise TeacherError("--teacher: every class needs at least 2 training examples (the "
+                           "teacher's regularisation is chosen by cross-validation)")
     model = make_pipeline(
         StandardScaler(),
         LogisticRegressionCV(Cs=np.logspace(-3, 2, 11),
@@ -62,14 +67,14 @@ def teacher_labels(X: np.ndarray, y: np.ndarray, kind: str, seed: int = 0
                    ) -> tuple[np.ndarray, dict[str, Any]]:
     """The teacher's labels for the training inputs ``X`` (class indices like ``y``) and a
     record of the teacher (kind, chosen C, how many labels it changed). Raises MipnnError
-    for an unknown kind, too few examples of a class, or a teacher that predicts one class
-    for every example."""
+    for an unknown kind, TeacherError for too few examples of a class or a teacher that
+    predicts one class for every example."""
     y = np.asarray(y)
     model = fit_teacher(X, y, kind, seed)
     labels = model.predict(np.asarray(X, dtype=np.float64)).astype(y.dtype)
     if len(np.unique(labels)) < 2:
-        raise MipnnError("--teacher: the teacher predicts one class for every training "
-                         "example; train without --teacher")
+        raise TeacherError("--teacher: the teacher predicts one class for every training "
+                           "example; train without --teacher")
     info = {"kind": kind, "C": float(np.ravel(model[-1].C_)[0]),
             "folds": int(model[-1].cv.get_n_splits()),
             "relabelled": int(np.sum(labels != y)), "examples": int(len(y))}

@@ -1,7 +1,9 @@
 """Train an integer network on a data set with the MIP and return a Model (file-ready):
 the entry point, which checks the configuration and runs it plainly
 (:mod:`mipnn.trainer.pipeline`), behind the K-fold guard (:mod:`mipnn.trainer.guard`), or
-on a float teacher's labels of the training set."""
+on a float teacher's labels of the training set; and the same with the levers the user
+left out set by the measured defaults (:mod:`mipnn.trainer.defaults`), as ``mipnn train``
+and the estimator run it."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from mipnn.trainer.defaults import ChosenDefaults, without_teacher
 from mipnn.trainer.guard import train_guarded
 from mipnn.trainer.model import accuracy
 from mipnn.trainer.pipeline import train_once
 from mipnn.trainer.pyomo_route import pyomo_solver
 from mipnn.trainer.start import check_start_config
-from mipnn.trainer.teacher import teacher_labels
+from mipnn.trainer.teacher import TeacherError, teacher_labels
 from mipnn.trainer.train_config import TrainConfig
 from mipnn.trainer.train_result import IncumbentReport, TrainResult
 
@@ -77,4 +80,30 @@ def train_on_teacher_labels(
     training["accuracy"]["train"] = train_acc
     training["config"]["teacher"] = config.teacher
     result.train_accuracy = train_acc
+    return result
+
+
+def train_with_defaults(
+    dataset: Any,
+    config: TrainConfig,
+    chosen: ChosenDefaults,
+    on_progress: Callable[[IncumbentReport], None] | None = None,
+    on_message: Callable[[str], None] | None = None,
+    start_network: list[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> TrainResult:
+    """:func:`train` with ``config`` as :func:`mipnn.trainer.defaults.resolve_defaults`
+    resolved it; the model records the choice in ``training.defaults``. A teacher the rule
+    chose that cannot be fitted to this training set (TeacherError, before any training) is
+    dropped with a message, and the run goes on without it."""
+    try:
+        result = train(dataset, config, on_progress, on_message, start_network)
+    except TeacherError as exc:
+        if chosen.settings.get("teacher") is None:
+            raise
+        chosen = without_teacher(chosen, str(exc).removeprefix("--teacher: "))
+        if on_message is not None:
+            on_message(f"defaults: {chosen.notes[-1]}; training without it")
+        result = train(dataset, replace(config, teacher=None), on_progress, on_message,
+                       start_network)
+    result.model.training["defaults"] = chosen.to_dict()
     return result

@@ -21,13 +21,15 @@ from mipnn.device.report import (
 )
 from mipnn.device.run import SENTINEL, HarnessOutput, Mismatch, compare, parse_output
 from mipnn.device.targets import (
+    cost_profile,
+    expand_targets,
     installed_targets,
     list_targets,
     missing_tools,
     target_info,
     vector_budget,
 )
-from mipnn.device.vectors import golden_vectors
+from mipnn.device.vectors import golden_vectors, target_vectors
 
 __all__ = [
     "SENTINEL",
@@ -37,7 +39,9 @@ __all__ = [
     "Mismatch",
     "build_runner",
     "compare",
+    "cost_profile",
     "count_exec_log",
+    "expand_targets",
     "golden_vectors",
     "installed_targets",
     "list_targets",
@@ -48,6 +52,7 @@ __all__ = [
     "table_legend",
     "table_row",
     "target_info",
+    "target_vectors",
     "vector_budget",
     "write_report",
 ]

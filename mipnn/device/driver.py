@@ -24,12 +24,12 @@ from mipnn.device.report import FirmwareReport
 from mipnn.device.run import compare, exit_error, parse_output, run_image
 from mipnn.device.targets import check_target, make_info, missing_from, missing_tools_error
 from mipnn.device.vectors import check_vectors
-from mipnn.trainer.model import Model, file_sha256, load_model
+from mipnn.trainer.model import Model, model_with_sha256
 from mipnn.trainer.outputs import output_dir
 
 
 def run_firmware(
-    model_path: Path,
+    model_source: Model | str | Path,
     target: str,
     vectors: np.ndarray,
     workdir: Path | None = None,
@@ -43,10 +43,10 @@ def run_firmware(
     flash_budget: int | None = None,
     sanitize: bool = False,
 ) -> FirmwareReport:
-    """Export the model's C with ``strategy`` (``auto``: chosen by the target's cost model,
-    within ``flash_budget`` bytes of model flash, default the target profile's budget;
-    ``compact`` is planned for ``flash_budget``, all table without one),
-    build it with the harness and ``vectors`` for ``target``, run it (natively or in the
+    """Export the C of a model file or a Model in memory (``model_source``) with
+    ``strategy`` (``auto``: chosen by the target's cost model, within ``flash_budget`` bytes
+    of model flash, default the target profile's budget; ``compact`` is planned for
+    ``flash_budget``, all table without one), build it with the harness and ``vectors`` for ``target``, run it (natively or in the
     emulator) and compare every class and score with ``mipnn.trainer.model.forward`` of
     ``reference`` (default: the model itself).
 
@@ -64,8 +64,7 @@ def run_firmware(
     """
     started = time.perf_counter()
     check_target(target)
-    model_path = Path(model_path)
-    model = load_model(model_path)
+    model, sha = model_with_sha256(model_source)
     cname = resolve_name(model, name)
     if cname.startswith("mipnn_fw"):
         raise CodegenError(f"C name {cname!r} is reserved for the firmware harness")
@@ -83,7 +82,7 @@ def run_firmware(
         gen_out = generate(
             model,
             name=cname,
-            model_sha256=file_sha256(model_path),
+            model_sha256=sha,
             strategy=strategy,
             profile=info0.get("COST_PROFILE") or None,
             flash_budget=flash_budget,
@@ -95,7 +94,6 @@ def run_firmware(
             variables["SANITIZE"] = "1"
             measure = False  # sizes and counts of an instrumented image mean nothing
         info = make_info(target, variables)
-        sha = file_sha256(model_path)
         write_sources(
             gen, gen_out.files, render_vectors(model, vectors, name=cname, model_sha256=sha)
         )

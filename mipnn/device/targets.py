@@ -129,6 +129,33 @@ def installed_targets() -> list[str]:
     return [t for t in list_targets() if not missing_tools(t)]
 
 
+def expand_targets(targets: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The targets to run for ``targets`` as given (``all``: every target whose tools are
+    installed), each once, in order, and a note for every target ``all`` skips."""
+    names: list[str] = []
+    notes: list[str] = []
+    for t in targets:
+        if t != "all":
+            names.append(t)
+            continue
+        for n in list_targets():
+            missing = missing_tools(n)
+            if missing:
+                notes.append(f"skipping {n}: missing {', '.join(missing)} "
+                             "(scripts/install-deps.sh installs them)")
+            else:
+                names.append(n)
+    return list(dict.fromkeys(names)), notes
+
+
+def cost_profile(target: str | None) -> str | None:
+    """The code-generation cost profile of a firmware target (``None`` for ``None``: the
+    generic one); FirmwareError for an unknown target."""
+    if target is None:
+        return None
+    return str(target_info(target)["cost_profile"] or "generic32")
+
+
 def vector_budget(target: str, n_inputs: int) -> int | None:
     """How many golden vectors of ``n_inputs`` bytes fit in half the target's flash (None:
     no limit known, e.g. the host)."""

@@ -1,12 +1,13 @@
 """Golden input vectors: the inputs compiled into the firmware image and run on the target
-(rows of the test split, edge cases, random vectors), deterministic for a seed, and the
-check that a set of vectors is valid input for a model."""
+(rows of the test split, edge cases, random vectors), deterministic for a seed, as many as
+fit a target's flash, and the check that a set of vectors is valid input for a model."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from mipnn.device.errors import FirmwareError
+from mipnn.device.targets import vector_budget
 from mipnn.trainer.model import Model
 
 
@@ -72,3 +73,22 @@ def check_vectors(model: Model, vectors: np.ndarray) -> np.ndarray:
     ):
         raise FirmwareError(f"golden vectors must be integers in [0, {model.levels}]")
     return vectors.astype(np.int64)
+
+
+def target_vectors(
+    model: Model, test_X: np.ndarray | None, target: str, limit: int, n_random: int = 64,
+    seed: int = 0,
+) -> tuple[np.ndarray, str | None]:
+    """The golden vectors of ``model`` for ``target``: ``golden_vectors(model, test_X,
+    n_random, seed, limit)``, with fewer rows of ``test_X`` when they do not fit half the
+    target's flash (:func:`mipnn.device.targets.vector_budget`), and then a note saying
+    how many were kept (else None)."""
+    X = golden_vectors(model, test_X, n_random=n_random, seed=seed, limit=limit)
+    budget = vector_budget(target, model.input_size)
+    if budget is None or len(X) <= budget:
+        return X, None
+    extra = len(golden_vectors(model, None, n_random=n_random, seed=seed))
+    kept = golden_vectors(model, test_X, n_random=n_random, seed=seed,
+                          limit=max(0, min(limit, budget - extra)))
+    return kept, (f"{target}: {len(kept)} of {len(X)} vectors (the rest do not fit half "
+                  "its flash)")

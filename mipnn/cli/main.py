@@ -1,0 +1,60 @@
+"""The ``mipnn`` command group (ARCHITECTURE.md 7) and its two small commands: ``datasets``
+(what can be loaded, and from where) and ``eval`` (a model's accuracy on its data splits).
+The other commands are in their own modules: ``train`` (mipnn.cli.train), ``export`` and
+``firmware`` (mipnn.cli.deploy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mipnn.cli.deploy import MODEL_ARGUMENT, export, firmware
+from mipnn.cli.options import check_source, data_dir_option, data_options, pct, user_errors
+from mipnn.cli.train import train
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mipnn")
+def main() -> None:
+    """Train integer-valued neural networks exactly with MIP, and deploy them as
+    bit-exact integer-only C."""
+
+
+@click.command()
+@data_dir_option()
+@user_errors
+def datasets(data_dir: Path | None) -> None:
+    """List the data sets that can be loaded, and from where."""
+    from mipnn.trainer.datasets import available_datasets
+
+    for info in available_datasets(data_dir):
+        click.echo(f"{info['name']:<14} {info['description']}")
+        click.echo(f"{'':<14} source: {info['source']}")
+        click.echo(f"{'':<14} status: {info['status']}")
+    click.echo("CSV files: mipnn train --csv PATH --target COLUMN")
+
+
+@click.command(name="eval")
+@MODEL_ARGUMENT
+@data_options
+@user_errors
+def eval_cmd(model_path: Path, dataset: str | None, csv_path: Path | None,
+             target_col: str | None, data_dir: Path | None) -> None:
+    """Accuracy of MODEL on its data splits, by the integer reference."""
+    from mipnn.trainer.model import accuracy, load_model
+    from mipnn.trainer.model_data import load_for_model
+
+    check_source(dataset, csv_path, target_col)
+    model = load_model(model_path)
+    ds = load_for_model(model, dataset, csv_path, target_col, data_dir)
+    shape = "-".join(str(s) for s in model.shape)
+    click.echo(f"model: {model_path} ({model.name}, {shape}); data: {ds.name}")
+    for split in ("train", "val", "test"):
+        X, y = getattr(ds, f"X_{split}"), getattr(ds, f"y_{split}")
+        if len(y):
+            click.echo(f"{split:>5}: {pct(accuracy(model, X, y))}  ({len(y)} examples)")
+
+
+for command in (datasets, train, eval_cmd, export, firmware):
+    main.add_command(command)

@@ -1,0 +1,176 @@
+"""``mipnn train``: read the options (mipnn.cli.train_options), load the data, let the
+measured defaults set the levers left out, train (mipnn.trainer.train) and write the model
+file, printing progress and a summary. With ``--batch-size`` the run is batch training
+(mipnn.cli.batch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mipnn.cli.batch import BATCH_KEYS, check_batch_options, run_batch
+from mipnn.cli.options import (
+    HelpAllCommand,
+    apply_options,
+    check_source,
+    parse_hidden,
+    parse_solver_options,
+    pct,
+    user_errors,
+)
+from mipnn.cli.train_options import TRAIN_OPTIONS
+from mipnn.trainer.defaults import AUTO_LEVERS, PLAIN
+
+# the options that are not TrainConfig fields (data, files, output)
+NOT_CONFIG = ("dataset", "csv_path", "target_col", "data_dir", "train_size", "hidden",
+              "levels", "highs_options", "plot", "start_path", "out", "quiet", *BATCH_KEYS)
+
+
+def train_config(opts: dict[str, Any]) -> tuple[Any, set[str]]:
+    """The TrainConfig of the options and the levers left to the measured defaults (given
+    as None; the config holds their plain values until resolve_defaults sets them)."""
+    from mipnn.trainer.train_config import TrainConfig
+
+    auto = {lever for lever in AUTO_LEVERS if opts[lever] is None}
+    fields = {k: v for k, v in opts.items() if k not in NOT_CONFIG}
+    fields |= {lever: PLAIN[lever] for lever in auto}
+    if fields.get("teacher") == "none":
+        fields["teacher"] = None
+    config = TrainConfig(hidden=parse_hidden(opts["hidden"]),
+                         highs_options=parse_solver_options(opts["highs_options"]), **fields)
+    config.check()
+    return config, auto
+
+
+def show_progress(r: Any) -> None:
+    """One progress line: time, a ``*`` for a new incumbent, objective, bound, gap and the
+    incumbent's training and validation accuracy."""
+    obj = "-" if r.objective is None else f"{r.objective:g}"
+    bnd = "-" if r.bound is None else f"{r.bound:g}"
+    gap = "-" if r.gap is None else f"{100 * r.gap:.1f}%"
+    mark = "*" if r.new_incumbent else " "
+    click.echo(f"{r.time:7.1f}s {mark}{obj:>10}  {bnd:>8}  {gap:>7}  "
+               f"{pct(r.train_accuracy)}  {pct(r.val_accuracy)}")
+
+
+def show_summary(result: Any) -> None:
+    """The lines after training: the solver's end, which network was kept and why, the
+    simplification, and the saved network's accuracies."""
+    s = result.solve
+    click.echo(
+        f"solver: {s.solver}, status {s.status}, best objective {s.objective:g}, "
+        f"gap {'-' if s.gap is None else f'{100 * s.gap:.1f}%'}, {s.time:.1f} s "
+        f"(model built in {result.build_time:.3f} s)"
+    )
+    info = result.model.training
+    rule = info.get("selected")
+    if rule and rule != "objective":
+        what = {"val": "the best validation accuracy",
+                "train+val": "the most correct training and validation examples"}[rule]
+        click.echo(f"kept: the network with {what} (--select {rule}), objective "
+                   f"{info['objective_value']:g}")
+    guard = info.get("guard")
+    if guard:
+        kept = ("the MIP's network" if guard["kept"] == "mip"
+                else "the gradient start (the MIP's network did not classify more)")
+        click.echo(f"guard: {guard['folds']} folds, held-out examples classified: MIP "
+                   f"{guard['held_out_correct_mip']}, gradient start "
+                   f"{guard['held_out_correct_gd']} of {guard['held_out_examples']}; kept "
+                   f"{kept}")
+    neurons = info.get("neurons")
+    if neurons and sum(neurons["removed"]):
+        click.echo(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "
+                   "(removed neurons that cannot change any output)")
+    click.echo(
+        f"accuracy: train {pct(result.train_accuracy)}  val {pct(result.val_accuracy)}  "
+        f"test {pct(result.test_accuracy)}"
+    )
+
+
+@click.command(cls=HelpAllCommand)
+@apply_options(TRAIN_OPTIONS)
+@user_errors
+def train(**opts: Any) -> None:
+    """Train a network with the MIP solver (or the gradient baseline) and write the model
+    file. Every new incumbent is shown as it is found. The levers left out are set to what
+    measured best for data of this size (one line says which)."""
+    check_source(opts["dataset"], opts["csv_path"], opts["target_col"])
+    if opts["dataset"] is None and opts["csv_path"] is None:
+        opts["dataset"] = "breast_cancer"
+    if check_batch_options(opts):
+        run_batch(opts)
+        return
+    run_single(opts)
+
+
+def run_single(opts: dict[str, Any]) -> None:
+    """One training run (not batch training) of the options, to the model file."""
+    from mipnn.trainer.data import load_dataset
+    from mipnn.trainer.defaults import resolve_defaults, validation_note
+    from mipnn.trainer.model import save_model
+    from mipnn.trainer.train import train_with_defaults
+
+    config, auto = train_config(opts)
+    start_path: Path | None = opts["start_path"]
+    source = dict(csv=opts["csv_path"], target=opts["target_col"], data_dir=opts["data_dir"],
+                  train_size=opts["train_size"], seed=config.seed)
+    start_model, start_network = None, None
+    if start_path is not None:
+        from mipnn.trainer.model_data import load_for_start
+        from mipnn.trainer.start import load_start_model
+
+        start_model = load_start_model(start_path, config, opts["levels"])
+        ds = load_for_start(start_model, str(start_path), opts["dataset"], **source)
+    else:
+        ds = load_dataset(opts["dataset"], levels=opts["levels"] or 255, **source)
+    for note in ds.notes:
+        click.echo(f"note: {note}", err=True)
+    config, chosen = resolve_defaults(config, auto, ds)
+    if start_model is not None:
+        from mipnn.trainer.start import start_network_from_model
+
+        start_network = start_network_from_model(start_model, config, ds, str(start_path))
+    note = validation_note(config, len(ds.y_val))
+    if note is not None:
+        click.echo(f"note: {note}", err=True)
+    shape = "-".join(str(s) for s in [ds.X_train.shape[1], *config.hidden, len(ds.classes)])
+    click.echo(
+        f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "
+        f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs, "
+        f"classes {', '.join(ds.classes)}"
+    )
+    click.echo(
+        f"train: {shape} network, weights in [-{config.bound}, {config.bound}], "
+        f"{config.objective}, time limit {config.time_limit:g} s, seed {config.seed}"
+    )
+    if auto:
+        click.echo(chosen.describe())
+    if start_model is not None:
+        click.echo(f"start: the network of {start_path} "
+                   f"({'-'.join(str(k) for k in start_model.shape)}), not the gradient "
+                   "baseline's")
+    quiet = opts["quiet"]
+    if not quiet:
+        click.echo(f"{'time':>8}  {'objective':>10}  {'bound':>8}  {'gap':>7}  "
+                   f"{'train':>6}  {'val':>6}")
+    result = train_with_defaults(ds, config, chosen,
+                                 on_progress=None if quiet else show_progress,
+                                 on_message=None if quiet else click.echo,
+                                 start_network=start_network)
+    if start_path is not None:
+        from mipnn.trainer.start import start_file_record
+
+        result.model.training["start"]["model_file"] = start_file_record(start_path)
+    out: Path = opts["out"]
+    save_model(result.model, out)
+    if opts["plot"] is not None:
+        from mipnn.trainer.plot import plot_trajectory
+
+        plot_trajectory(result.trajectory, opts["plot"],
+                        f"{ds.name} {shape} P={config.bound} {config.objective} "
+                        f"seed {config.seed}")
+        click.echo(f"wrote {opts['plot']}")
+    show_summary(result)
+    click.echo(f"wrote {out}")

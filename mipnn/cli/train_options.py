@@ -1,0 +1,128 @@
+"""The options of ``mipnn train``, in one place: the common ones ``--help`` lists, and the
+research levers (:class:`~mipnn.cli.options.AdvancedOption`) that ``--help-all`` adds. The
+levers the measured defaults choose (:mod:`mipnn.trainer.defaults`) default to None: left
+out, they are set by the size of the validation split. A new option goes into one of these
+lists; the train command receives every option as a keyword."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mipnn.cli.options import DATA_OPTIONS, AdvancedOption, Decorator
+from mipnn.trainer.selection import SELECT_RULES
+from mipnn.trainer.teacher import TEACHERS
+from mipnn.trainer.train_config import SOLVERS, TRAIN_OBJECTIVES
+
+BY_SIZE = "by data size"
+
+
+def advanced(*names: str, **kwargs: object) -> Decorator:
+    """An option that ``--help-all`` lists and ``--help`` leaves out."""
+    return click.option(*names, cls=AdvancedOption, **kwargs)  # type: ignore[arg-type]
+
+
+COMMON_OPTIONS: list[Decorator] = [
+    *DATA_OPTIONS,
+    click.option("--train-size", type=click.IntRange(min=2), metavar="N",
+                 help="number of training examples (stratified sample); default: all"),
+    click.option("--hidden", default="16", show_default=True,
+                 help="hidden layer sizes, e.g. 16 or 16,8; 0 for none"),
+    click.option("--bound", "-P", type=click.IntRange(1, 127), default=1, show_default=True,
+                 help="weights and biases are integers in [-P, P]"),
+    click.option("--objective", type=click.Choice(TRAIN_OBJECTIVES), default="sat_margin",
+                 show_default=True,
+                 help="MIP objective (docs/TRAINING.md), or gd: the gradient baseline"),
+    click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0,
+                 show_default=True, help="solver time limit in seconds"),
+    click.option("--seed", type=int, default=0, show_default=True,
+                 help="data split and solver seed"),
+    click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option("--start", "start_path", type=click.Path(path_type=Path, dir_okay=False),
+                 metavar="MODEL.json",
+                 help="MIP objectives: start from this model file's network instead of the "
+                      "gradient baseline's, e.g. to continue a run with more time (the data "
+                      "are encoded with its features)"),
+    click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+                 help="model file to write (JSON)"),
+    click.option("--quiet", "-q", is_flag=True, help="no progress lines"),
+]
+
+# the levers the measured defaults set when they are left out (trainer/defaults.py)
+DEFAULTED_OPTIONS: list[Decorator] = [
+    advanced("--gd-restarts", type=click.IntRange(1, 1000), metavar="R",
+             show_default=BY_SIZE,
+             help="run the gradient baseline (the MIP's start, or --objective gd) R times "
+                  "from different initialisations; keep the best on the validation set"),
+    advanced("--select", type=click.Choice(SELECT_RULES), show_default=BY_SIZE,
+             help="keep the best-objective network, the network (gradient start or "
+                  "incumbent) with the best validation accuracy, or the one that classifies "
+                  "the most training and validation examples together (small data sets)"),
+    advanced("--margin", type=click.IntRange(min=1), show_default=BY_SIZE,
+             help="sat_margin, min_hinge: required score margin"),
+    advanced("--weight-penalty", type=click.FloatRange(min=0), metavar="LAMBDA",
+             show_default=BY_SIZE,
+             help="MIP objectives: add LAMBDA * sum |W| (fewer, smaller weights; "
+                  "docs/TRAINING.md)"),
+    advanced("--teacher", type=click.Choice([*TEACHERS, "none"]), show_default=BY_SIZE,
+             help="train on a float teacher's labels of the training set (logistic "
+                  "regression, regularisation by cross-validation on the training set); "
+                  "accuracies are reported against the given labels (docs/TRAINING.md)"),
+]
+
+ADVANCED_OPTIONS: list[Decorator] = [
+    *DEFAULTED_OPTIONS,
+    advanced("--levels", type=click.IntRange(1, 255), show_default="255, or the --start "
+             "model's", help="inputs are quantised to integers in [0, L]"),
+    advanced("--solver", type=click.Choice(SOLVERS), default="highspy", show_default=True,
+             help="highspy: HiGHS directly; the others through Pyomo (highs = HiGHS via "
+                  "Pyomo)"),
+    advanced("--warm-start/--no-warm-start", default=True, show_default=True,
+             help="start the MIP from the gradient baseline's network"),
+    advanced("--symmetry/--no-symmetry", default=False, show_default=True,
+             help="order the hidden neurons (symmetry-breaking rows; no measured gain)"),
+    advanced("--lns/--no-lns", default=True, show_default=True,
+             help="large-neighbourhood search after the first solve"),
+    advanced("--target-objective", type=float, metavar="VALUE",
+             help="stop as soon as an incumbent's objective is at most VALUE"),
+    advanced("--highs-option", "highs_options", multiple=True, metavar="NAME=VALUE",
+             help="extra solver option, e.g. mip_heuristic_effort=0.3 (repeatable)"),
+    advanced("--plot", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.png",
+             help="write the incumbent trajectory (objective, accuracies) as a PNG"),
+    advanced("--prune", type=click.FloatRange(min=0), metavar="ALPHA",
+             help="neuron-count optimisation: each active hidden neuron costs ALPHA"),
+    advanced("--prune-mode", type=click.Choice(["weighted", "lexicographic"]),
+             default="weighted", show_default=True,
+             help="lexicographic: best accuracy first, then fewest neurons"),
+    advanced("--simplify/--no-simplify", default=True, show_default=True,
+             help="remove hidden neurons that cannot change any output (exact)"),
+    advanced("--guard-folds", type=click.IntRange(min=0), default=0, show_default=True,
+             metavar="K",
+             help="MIP objectives: keep the MIP's network only if, over K folds of the "
+                  "training set, it classifies more held-out examples than its gradient "
+                  "start (K + 1 MIP runs share --time-limit; 0: off; docs/TRAINING.md)"),
+]
+
+BATCH_OPTIONS: list[Decorator] = [
+    click.option("--batch-size", type=click.IntRange(min=2), metavar="B",
+                 help="batch training: MIPs of B examples each, combined (for thousands of "
+                      "examples; docs/TRAINING.md)"),
+    click.option("--epochs", type=click.IntRange(min=1), metavar="E",
+                 help="batch training: passes over the data [default: 3]"),
+    click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="batch training: local worker processes for the batch MIPs"),
+    advanced("--batch-variant", type=click.Choice(["mipnn", "paper"]), default="mipnn",
+             show_default=True, help="paper: the published algorithm unchanged"),
+    advanced("--scheduler", metavar="tcp://HOST:8786",
+             help="run the batch MIPs on a Dask cluster (pip install 'mipnn[cluster]')"),
+    advanced("--checkpoint", type=click.Path(path_type=Path, dir_okay=False),
+             help="checkpoint written after each epoch [default: OUT.ckpt.json]"),
+    advanced("--resume", is_flag=True, help="continue from the checkpoint"),
+    advanced("--finetune", type=click.IntRange(min=0), default=0, show_default=True,
+             metavar="N", help="mipnn variant: a final MIP on N examples"),
+    advanced("--batch-start", type=click.Choice(["zero", "gd"]), default="gd",
+             show_default=True, help="mipnn variant: the network the first epoch starts from"),
+]
+
+TRAIN_OPTIONS: list[Decorator] = [*COMMON_OPTIONS, *ADVANCED_OPTIONS, *BATCH_OPTIONS]

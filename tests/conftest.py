@@ -590,3 +590,34 @@ def batch_dataset(n: int = 64, seed: int = 0) -> SimpleNamespace:
         X_train=X[:n], y_train=y[:n], X_val=X[n:n + 20], y_val=y[n:n + 20],
         X_test=X[n + 20:], y_test=y[n + 20:], provenance={"dataset": "toy", "seed": seed},
     )
+
+
+def run_cli(*args: str):
+    """``mipnn ARGS`` through click's CliRunner (exceptions propagate)."""
+    from click.testing import CliRunner
+
+    from mipnn.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def assert_user_error(result, *fragments: str) -> None:
+    """The command failed as a user error: exit status 2, one line on stderr holding every
+    fragment, no traceback."""
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.output
+    assert len(lines) == 1, lines
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="session")
+def trained_cli_model(tmp_path_factory) -> tuple[Path, str]:
+    """A small breast_cancer model trained by ``mipnn train`` (40 examples, 3 hidden
+    neurons, 5 s), and the command's output."""
+    out = tmp_path_factory.mktemp("cli") / "m.json"
+    result = run_cli("train", "--dataset", "breast_cancer", "--train-size", "40", "--hidden",
+                     "3", "--bound", "1", "--time-limit", "5", "--seed", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, result.output

@@ -276,3 +276,14 @@ def test_scores_that_differ_by_a_constant_compile_with_avr_gcc(tmp_path):
     for strategy in STRATEGIES:
         compile_c(render(model, strategy=strategy), tmp_path, "avr-gcc",
                   ["-Os", "-mmcu=atmega328p"])
+
+
+def test_a_model_in_memory_exports_as_its_saved_file_does(tmp_path):
+    model = make_model([5, 3, 2], name="inmem")
+    path = save_model(model, tmp_path / "inmem.json")
+    from_file = export(path, tmp_path / "a")
+    in_memory = export(model, tmp_path / "b")
+    assert [p.name for p in in_memory] == ["inmem.h", "inmem.c"]
+    for a, b in zip(from_file, in_memory, strict=True):
+        assert a.read_text() == b.read_text()
+    assert file_sha256(path) in in_memory[1].read_text()

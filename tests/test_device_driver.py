@@ -315,3 +315,19 @@ def test_a_sanitized_build_needs_a_target_that_has_one(tmp_path):
     path = save_model(model, tmp_path / "m.json")
     with pytest.raises(FirmwareError, match="no sanitizer build"):
         run_firmware(path, "avr", golden_vectors(model, n_random=1), sanitize=True)
+
+
+def test_a_model_in_memory_runs_as_its_saved_file_does(tmp_path):
+    """run_firmware takes a Model without a file: the same C (its banner records the sha256
+    of the file save_model would write) and the same scores."""
+    require_tools("gcc", "make")
+    model = make_model([6, 3, 2], name="inmem")
+    path = save_model(model, tmp_path / "inmem.json")
+    vectors = golden_vectors(model, n_random=16)
+    from_file = run_firmware(path, "host", vectors, workdir=tmp_path / "a", measure=False)
+    in_memory = run_firmware(model, "host", vectors, workdir=tmp_path / "b", measure=False)
+    assert in_memory.ok and from_file.ok
+    assert np.array_equal(in_memory.scores, from_file.scores)
+    sources = [(tmp_path / d / from_file.strategy / "gen-host" / "inmem.c").read_text()
+               for d in ("a", "b")]
+    assert sources[0] == sources[1]

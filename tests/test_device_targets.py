@@ -14,7 +14,14 @@ from mipnn.trainer.model import save_model
 
 from mipnn.device.driver import run_firmware
 from mipnn.device.errors import FirmwareError
-from mipnn.device.targets import list_targets, missing_tools, target_info
+from mipnn.device.targets import (
+    cost_profile,
+    expand_targets,
+    installed_targets,
+    list_targets,
+    missing_tools,
+    target_info,
+)
 from mipnn.resources import firmware_dir
 
 
@@ -88,3 +95,19 @@ def test_targets_are_data():
         assert info[t]["cost_profile"] in PROFILES
         assert info[t]["apt_packages"], t
     assert "/usr/include/simavr/sim_avr.h" in info["avr"]["tool_files"]
+
+
+def test_all_expands_to_the_installed_targets_once_each():
+    names, notes = expand_targets(["host", "all", "host"])
+    assert names[0] == "host" and len(names) == len(set(names))
+    assert set(names) == {"host", *installed_targets()}
+    assert len(notes) == len(list_targets()) - len(installed_targets())
+    assert expand_targets(["cortex-m3"]) == (["cortex-m3"], [])
+
+
+def test_the_cost_profile_of_a_target():
+    assert cost_profile(None) is None
+    assert cost_profile("avr") == "avr"
+    assert cost_profile("host") in PROFILES
+    with pytest.raises(FirmwareError, match="unknown target 'z80'"):
+        cost_profile("z80")

@@ -8,7 +8,8 @@ import pytest
 from conftest import make_model
 
 from mipnn.device.errors import FirmwareError
-from mipnn.device.vectors import golden_vectors
+from mipnn.device.targets import vector_budget
+from mipnn.device.vectors import golden_vectors, target_vectors
 
 
 def test_golden_vectors_order_and_content():
@@ -38,3 +39,16 @@ def test_golden_vectors_reject_bad_test_data():
         golden_vectors(model, np.zeros((2, 4)))
     with pytest.raises(FirmwareError, match="integers"):
         golden_vectors(model, np.array([[0.5, 1, 1]]))
+
+
+def test_a_targets_vectors_fit_half_its_flash():
+    model = make_model([600, 2, 2], name="wide")
+    test_X = np.zeros((300, 600), dtype=np.uint8)
+    X, note = target_vectors(model, test_X, "host", limit=256, n_random=4)
+    assert note is None and len(X) == 256 + len(golden_vectors(model, None, n_random=4))
+    budget = vector_budget("avr", 600)  # 32 KiB of flash: 27 vectors of 600 bytes
+    X, note = target_vectors(model, test_X, "avr", limit=256, n_random=4)
+    assert len(X) <= budget and note == f"avr: {len(X)} of 269 vectors (the rest do not fit " \
+                                        "half its flash)"
+    np.testing.assert_array_equal(X, golden_vectors(model, test_X, n_random=4,
+                                                    limit=len(X) - 13))

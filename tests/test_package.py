@@ -42,7 +42,8 @@ def test_the_wheel_has_one_import_name_and_the_package_data(installed):
                      "mipnn/firmware/Makefile", "mipnn/firmware/targets/avr.mk",
                      "mipnn/firmware/harness/mipnn_fw_main.c",
                      "mipnn/firmware/tools/mipnn_avr_run.c", "mipnn/trainer/model.py",
-                     "mipnn/codegen/export.py"):
+                     "mipnn/codegen/export.py", "mipnn/cli/main.py", "mipnn/estimator.py",
+                     "mipnn/api.py"):
         assert required in names
     metadata = zipfile.ZipFile(wheel).read("mipnn-0.1.0.dist-info/METADATA").decode()
     assert "License-Expression: MIT" in metadata
@@ -102,3 +103,24 @@ def test_python_m_mipnn(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mipnn", "--help"], cwd=tmp_path,
                           capture_output=True, text=True, check=True)
     assert proc.stdout.startswith("Usage: mipnn ")
+
+
+def test_the_api_names_are_imported_on_first_use():
+    """mipnn's public names load lazily (PEP 562): importing the model module or the
+    command line imports neither scikit-learn nor pandas."""
+    code = (
+        "import sys, mipnn.trainer.model, mipnn.cli\n"
+        "heavy = sorted({'sklearn', 'pandas'} & {m.split('.')[0] for m in sys.modules})\n"
+        "assert not heavy, heavy\n"
+        "import mipnn\n"
+        "assert {'MIPNetClassifier', 'export', 'verify'} <= set(dir(mipnn))\n"
+        "from mipnn import MIPNetClassifier, export, load_model, save_model, verify\n"
+        "assert 'sklearn' in sys.modules and load_model.__module__ == 'mipnn.trainer.model'\n"
+        "try:\n"
+        "    mipnn.nothing\n"
+        "except AttributeError as exc:\n"
+        "    assert 'nothing' in str(exc)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)

@@ -217,3 +217,29 @@ def test_a_freshly_trained_model_records_no_absolute_path(tmp_path, no_env):
         text = out.read_text(encoding="utf-8")
         assert not _absolute_paths(json.loads(text)), _absolute_paths(json.loads(text))
         assert str(tmp_path) not in text and str(Path.home()) not in text
+
+
+def test_a_frame_in_memory_is_encoded_as_a_csv_file_is(tmp_path):
+    """dataset_from_frame (the estimator's fit) fits and encodes the features as the CSV
+    path does: the same descriptions for the same frame, a stratified validation split,
+    no test split and no provenance."""
+    import pandas as pd
+    from mipnn.trainer.csv_reader import read_csv
+    from mipnn.trainer.data import dataset_from_frame
+    from mipnn.trainer.encoding import fit_features
+
+    csv = sample_csv(tmp_path)
+    raw, _ = read_csv(csv, "label")
+    frame = pd.read_csv(csv, na_values=["?"]).drop(columns="label")
+    y = np.array([raw.classes.index(v) for v in raw.labels])
+    ds = dataset_from_frame(frame, y, raw.classes, levels=15, seed=3)
+    assert ds.features == fit_features(raw.frame, raw.categorical)
+    assert any(f["kind"] == "onehot" for f in ds.features)
+    assert len(ds.y_val) == round(0.1 * len(y)) and len(ds.y_test) == 0
+    assert sorted([*ds.y_train, *ds.y_val]) == sorted(y)
+    assert ds.provenance == {} and ds.X_train.max() <= 15
+    tiny = dataset_from_frame(frame.iloc[:3], np.array([0, 1, 1]), ["a", "b"])
+    assert len(tiny.y_val) == 0 and len(tiny.y_train) == 3
+    assert tiny.notes[-1].startswith("no validation split:")
+    none = dataset_from_frame(frame, y, raw.classes, val_fraction=0)
+    assert len(none.y_val) == 0 and len(none.y_train) == len(y)

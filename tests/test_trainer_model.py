@@ -172,3 +172,18 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("[1, 2]")
     with pytest.raises(ModelFileError, match=r"\$: expected a JSON object"):
         load_model(bad)
+
+
+def test_a_model_in_memory_has_the_sha256_of_its_saved_file(tmp_path):
+    from mipnn.trainer.model import file_sha256, model_sha256, model_with_sha256
+
+    model = Model(name="m", classes=["a", "b"], input_size=2, levels=3,
+                  layers=[Layer(np.array([[1, -1], [0, 1]]), np.array([0, 1]), "linear")])
+    path = save_model(model, tmp_path / "m.json")
+    assert model_sha256(model) == file_sha256(path)
+    loaded, sha = model_with_sha256(path)
+    assert sha == file_sha256(path) and loaded.to_json() == model.to_json()
+    assert model_with_sha256(model) == (model, model_sha256(model))
+    model.layers[0].weights[0, 0] = 500  # an invalid model in memory is refused
+    with pytest.raises(ModelFileError, match="weights"):
+        model_with_sha256(model)

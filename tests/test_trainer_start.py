@@ -127,3 +127,18 @@ def test_start_on_the_command_line(tmp_path):
     csv.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
     error("train", "--csv", str(csv), "--target", "label", "--start", str(first),
           fragment="its input features do not fit this data")
+
+
+def test_the_start_file_is_checked_against_the_options_and_recorded_by_name(tmp_path):
+    from mipnn.trainer.model import file_sha256, network_model, save_model
+    from mipnn.trainer.start import load_start_model, start_file_record
+
+    net = [(np.array([[1, 0, 0, 1]]), np.array([0])), (np.array([[1], [-1]]), np.zeros(2))]
+    path = save_model(network_model(net, ["no", "yes"], 3), tmp_path / "start.json")
+    assert load_start_model(path, TrainConfig(), None).levels == 3
+    assert load_start_model(path, TrainConfig(), 3).levels == 3
+    with pytest.raises(MipnnError, match="--levels 7 would encode the data differently"):
+        load_start_model(path, TrainConfig(), 7)
+    with pytest.raises(MipnnError, match="gradient baseline"):
+        load_start_model(path, TrainConfig(objective="gd"), None)
+    assert start_file_record(path) == {"path": "start.json", "sha256": file_sha256(path)}

@@ -92,7 +92,8 @@ def train_with_defaults(
     start_network: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> TrainResult:
     """:func:`train` with ``config`` as :func:`mipnn.trainer.defaults.resolve_defaults`
-    resolved it; the model records the choice in ``training.defaults``. A teacher the rule
+    resolved it; the model records the choice in ``training.defaults`` (when a lever was
+    left to the rule). A teacher the rule
     chose that cannot be fitted to this training set (TeacherError, before any training) is
     dropped with a message, and the run goes on without it."""
     try:
@@ -105,5 +106,6 @@ def train_with_defaults(
             on_message(f"defaults: {chosen.notes[-1]}; training without it")
         result = train(dataset, replace(config, teacher=None), on_progress, on_message,
                        start_network)
-    result.model.training["defaults"] = chosen.to_dict()
+    if chosen.settings:
+        result.model.training["defaults"] = chosen.to_dict()
     return result

@@ -1,0 +1,140 @@
+"""``mipnn train`` (mipnn/cli/train.py): training from a data set or a CSV file, the
+measured defaults it chooses and says, --help and --help-all, and the user errors."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import assert_user_error, run_cli
+
+
+def test_unknown_dataset(tmp_path):
+    assert_user_error(run_cli("train", "--dataset", "nope", "--out", str(tmp_path / "m.json")),
+                      "nope")
+
+
+def test_csv_without_target_column(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
+    assert_user_error(
+        run_cli("train", "--csv", str(csv), "--target", "class", "--out", str(tmp_path / "m.json")),
+        "class", "label")
+
+
+def test_csv_with_one_class_only(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,label\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n")
+    assert_user_error(
+        run_cli("train", "--csv", str(csv), "--target", "label", "--out", str(tmp_path / "m.json")),
+        "class")
+
+
+def test_csv_needs_target_and_sources_exclude_each_other(tmp_path):
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,label\n1,x\n2,y\n")
+    assert_user_error(run_cli("train", "--csv", str(csv), "--out", str(tmp_path / "m.json")),
+                      "--target")
+    assert_user_error(run_cli("train", "--csv", str(csv), "--target", "label", "--dataset", "heart",
+                          "--out", str(tmp_path / "m.json")), "either")
+
+
+def test_bad_hidden_option(tmp_path):
+    assert_user_error(run_cli("train", "--hidden", "a,b", "--out", str(tmp_path / "m.json")),
+                      "--hidden")
+
+
+def test_train_on_a_csv_file(tmp_path):
+    rows = ["size,colour,ok"]
+    for i in range(60):
+        colour = ["red", "green", "blue"][i % 3]
+        rows.append(f"{i % 17},{colour},{'yes' if (i % 17) > 8 else 'no'}")
+    csv = tmp_path / "my-data.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "m.json"
+    result = run_cli("train", "--csv", str(csv), "--target", "ok", "--hidden", "0", "--bound", "2",
+                 "--time-limit", "5", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    model = json.loads(out.read_text())
+    assert model["name"] == "my_data"
+    assert sorted(model["classes"]) == ["no", "yes"]
+    names = [f["name"] for f in model["input"]["features"]]
+    assert "size" in names and "colour=red" in names
+    assert model["training"]["data"]["csv"] == "my-data.csv"  # its name, not a path
+    # the file is found by its name in the data directory given again
+    assert run_cli("eval", str(out), "--data-dir", str(tmp_path)).exit_code == 0
+
+
+def test_guard_folds_on_the_command_line(tmp_path):
+    out = tmp_path / "g.json"
+    result = run_cli("train", "--dataset", "breast_cancer", "--train-size", "30", "--hidden", "3",
+                 "--objective", "max_correct", "--guard-folds", "2", "--time-limit", "6",
+                 "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "guard: fold 1/2 done, held-out examples classified so far" in result.output
+    assert "guard: 2 folds, held-out examples classified: MIP" in result.output
+    guard = json.loads(out.read_text())["training"]["guard"]
+    assert guard["held_out_examples"] == 30 and guard["kept"] in ("mip", "gd")
+    assert_user_error(run_cli("train", "--dataset", "breast_cancer", "--guard-folds", "1",
+                          "--out", str(tmp_path / "x.json")), "--guard-folds must be 0")
+    assert_user_error(run_cli("train", "--dataset", "breast_cancer", "--train-size", "30",
+                          "--guard-folds", "2", "--batch-size", "10",
+                          "--out", str(tmp_path / "y.json")), "not combined with batch")
+
+
+def test_the_measured_defaults_are_chosen_said_and_recorded(tmp_path):
+    out = tmp_path / "m.json"
+    common = ["train", "--dataset", "breast_cancer", "--train-size", "40", "--hidden", "2",
+              "--time-limit", "3", "-q"]
+    result = run_cli(*common, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    # 46 validation examples: the small-split rule (Heart's benchmark configuration)
+    line = next(x for x in result.output.splitlines() if x.startswith("defaults for"))
+    # (the weight penalty only from 60 s on)
+    assert line == ("defaults for 46 validation examples: --select train+val --margin 2 "
+                    "--teacher logreg (docs/TRAINING.md)")
+    training = json.loads(out.read_text())["training"]
+    assert training["defaults"]["rule"] == "small"
+    assert training["defaults"]["settings"] == {"gd_restarts": 1, "select": "train+val",
+                                                "margin": 2, "weight_penalty": 0.0,
+                                                "teacher": "logreg"}
+    assert training["config"]["margin"] == 2 and training["teacher"]["kind"] == "logreg"
+    # explicit options win; only the levers left out are chosen and recorded
+    result = run_cli(*common, "--margin", "1", "--teacher", "none", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert ("defaults for 46 validation examples: --select train+val (docs/TRAINING.md)"
+            in result.output)
+    training = json.loads(out.read_text())["training"]
+    assert set(training["defaults"]["settings"]) == {"gd_restarts", "select", "weight_penalty"}
+    assert training["config"]["margin"] == 1 and training["config"]["teacher"] is None
+    assert "teacher" not in training
+    # every lever given: nothing is chosen, no line, no record
+    result = run_cli(*common, "--margin", "1", "--teacher", "none", "--select", "objective",
+                     "--gd-restarts", "1", "--weight-penalty", "0", "--out", str(out))
+    assert result.exit_code == 0 and "defaults for" not in result.output
+    assert "defaults" not in json.loads(out.read_text())["training"]
+
+
+def test_a_large_validation_split_gets_the_adult_configuration(tmp_path):
+    out = tmp_path / "m.json"
+    result = run_cli("train", "--dataset", "digits", "--train-size", "60", "--hidden", "2",
+                     "--time-limit", "3", "-q", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert ("defaults for 144 validation examples: --gd-restarts 8 --select val --margin 2 "
+            "(docs/TRAINING.md)") in result.output
+    training = json.loads(out.read_text())["training"]
+    assert training["defaults"]["rule"] == "large"
+    assert training["start"]["gd_restarts"]["restarts"] == 8
+
+
+def test_help_lists_the_common_options_and_help_all_the_levers():
+    short = run_cli("train", "--help").output
+    full = run_cli("train", "--help-all").output
+    assert len(short.splitlines()) < 50 < len(full.splitlines())
+    for option in ("--dataset", "--csv", "--hidden", "--bound", "--objective", "--time-limit",
+                   "--out", "--batch-size", "--help-all"):
+        assert option in short
+    for lever in ("--margin", "--select", "--gd-restarts", "--teacher", "--weight-penalty",
+                  "--guard-folds", "--symmetry", "--prune", "--scheduler"):
+        assert lever not in short and lever in full
+    assert "advanced options (research levers): --help-all" in short
+    assert "Advanced options (research levers, docs/TRAINING.md):" in full

@@ -112,6 +112,12 @@ def test_the_measured_defaults_are_chosen_said_and_recorded(tmp_path):
                      "--gd-restarts", "1", "--weight-penalty", "0", "--out", str(out))
     assert result.exit_code == 0 and "defaults for" not in result.output
     assert "defaults" not in json.loads(out.read_text())["training"]
+    # --defaults plain: the levers left out take their plain values (the research runs')
+    result = run_cli(*common, "--defaults", "plain", "--margin", "3", "--out", str(out))
+    assert result.exit_code == 0 and "defaults for" not in result.output
+    training = json.loads(out.read_text())["training"]
+    assert "defaults" not in training and "teacher" not in training
+    assert (training["config"]["margin"], training["config"]["select"]) == (3, "objective")
 
 
 def test_a_large_validation_split_gets_the_adult_configuration(tmp_path):

@@ -1,5 +1,5 @@
 """The training settings that measured best for data of a given size (docs/TRAINING.md,
-"Recommended settings by data size"). The levers a user leaves out (``--gd-restarts``,
+"Settings chosen by data size"). The levers a user leaves out (``--gd-restarts``,
 ``--select``, ``--margin``, ``--weight-penalty``, ``--teacher``; the estimator's parameters
 left at ``"auto"``) are chosen by the number of validation examples, which decides whether
 networks can be ranked on the validation split; explicit values always win, and the model

@@ -25,17 +25,20 @@ from mipnn.trainer.defaults import AUTO_LEVERS, PLAIN
 
 # the options that are not TrainConfig fields (data, files, output)
 NOT_CONFIG = ("dataset", "csv_path", "target_col", "data_dir", "train_size", "hidden",
-              "levels", "highs_options", "plot", "start_path", "out", "quiet", *BATCH_KEYS)
+              "levels", "highs_options", "plot", "start_path", "out", "quiet",
+              "defaults_rule", *BATCH_KEYS)
 
 
 def train_config(opts: dict[str, Any]) -> tuple[Any, set[str]]:
     """The TrainConfig of the options and the levers left to the measured defaults (given
-    as None; the config holds their plain values until resolve_defaults sets them)."""
+    as None, unless ``--defaults plain``; the config holds their plain values until
+    resolve_defaults sets them)."""
     from mipnn.trainer.train_config import TrainConfig
 
-    auto = {lever for lever in AUTO_LEVERS if opts[lever] is None}
+    left_out = {lever for lever in AUTO_LEVERS if opts[lever] is None}
+    auto = left_out if opts["defaults_rule"] == "measured" else set()
     fields = {k: v for k, v in opts.items() if k not in NOT_CONFIG}
-    fields |= {lever: PLAIN[lever] for lever in auto}
+    fields |= {lever: PLAIN[lever] for lever in left_out}
     if fields.get("teacher") == "none":
         fields["teacher"] = None
     config = TrainConfig(hidden=parse_hidden(opts["hidden"]),

@@ -73,6 +73,11 @@ DEFAULTED_OPTIONS: list[Decorator] = [
 
 ADVANCED_OPTIONS: list[Decorator] = [
     *DEFAULTED_OPTIONS,
+    advanced("--defaults", "defaults_rule", type=click.Choice(["measured", "plain"]),
+             default="measured", show_default=True,
+             help="the levers left out: what measured best for the data's size, or their "
+                  "plain values (gd-restarts 1, select objective, margin 1, weight-penalty "
+                  "0, no teacher: the runs of docs/research/, before the defaults)"),
     advanced("--levels", type=click.IntRange(1, 255), show_default="255, or the --start "
              "model's", help="inputs are quantised to integers in [0, L]"),
     advanced("--solver", type=click.Choice(SOLVERS), default="highspy", show_default=True,

@@ -17,7 +17,6 @@ from mipnn.codegen.arduino import export_arduino
 from mipnn.codegen.export import export as export_c
 from mipnn.device import cost_profile, run_firmware, target_vectors
 from mipnn.trainer.model import Model, model_with_sha256
-from mipnn.trainer.model_data import recorded_test_inputs
 
 ModelSource = Any  # a fitted MIPNetClassifier, a Model, or a model file's path
 
@@ -103,6 +102,8 @@ def verify(
         encode = getattr(clf_or_model, "encode", None)
         test_X = encode(X) if callable(encode) else np.asarray(X)
     else:
+        from mipnn.trainer.model_data import recorded_test_inputs  # reads data: pandas
+
         test_X, note = recorded_test_inputs(model, None if data_dir is None else Path(data_dir))
         if note is not None and vectors > 0:
             notes.append(f"{note}; edge and random vectors only")

@@ -29,7 +29,7 @@ NOT_CONFIG = ("dataset", "csv_path", "target_col", "data_dir", "train_size", "hi
               "defaults_rule", *BATCH_KEYS)
 
 
-def train_config(opts: dict[str, Any]) -> tuple[Any, set[str]]:
+def config_from_options(opts: dict[str, Any]) -> tuple[Any, set[str]]:
     """The TrainConfig of the options and the levers left to the measured defaults (given
     as None, unless ``--defaults plain``; the config holds their plain values until
     resolve_defaults sets them)."""
@@ -115,7 +115,7 @@ def run_single(opts: dict[str, Any]) -> None:
     from mipnn.trainer.model import save_model
     from mipnn.trainer.train import train_with_defaults
 
-    config, auto = train_config(opts)
+    config, auto = config_from_options(opts)
     start_path: Path | None = opts["start_path"]
     source = dict(csv=opts["csv_path"], target=opts["target_col"], data_dir=opts["data_dir"],
                   train_size=opts["train_size"], seed=config.seed)

@@ -2,7 +2,9 @@
 research levers (:class:`~mipnn.cli.options.AdvancedOption`) that ``--help-all`` adds. The
 levers the measured defaults choose (:mod:`mipnn.trainer.defaults`) default to None: left
 out, they are set by the size of the validation split. A new option goes into one of these
-lists; the train command receives every option as a keyword."""
+lists; the train command receives every option as a keyword and passes the ones named as
+TrainConfig fields on to it (an option that is not one is listed in mipnn.cli.train's
+NOT_CONFIG)."""
 
 from __future__ import annotations
 

@@ -93,7 +93,8 @@ def _frame() -> pd.DataFrame:
 
 def test_fit_features_numeric_and_categorical():
     feats = fit_features(_frame(), categorical=["code"])
-    assert feats[0] == {"name": "age", "kind": "numeric", "min": 30.0, "max": 50.0, "missing": 40.0}
+    assert feats[0] == {"name": "age", "kind": "numeric", "min": 30.0, "max": 50.0, "missing": 40.0,
+                        "scale": 1, "raw_min": 30, "raw_max": 50}
     names = [f["name"] for f in feats]
     # columns keep their order; categories sorted, numeric-looking ones numerically
     assert names == [

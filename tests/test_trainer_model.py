@@ -105,7 +105,7 @@ def _broken(path: str, value: object) -> dict:
 
 @pytest.mark.parametrize("path,value,expected", [
     ("format", "other", "$.format"),
-    ("version", 2, "newer"),
+    ("version", 3, "newer"),
     ("version", "1", "$.version"),
     ("name", "", "$.name"),
     ("classes", ["a"], "$.classes"),

@@ -37,6 +37,7 @@ from mipnn.trainer.download import locate
 from mipnn.trainer.encoding import encode, encoding_notes, fit_features
 from mipnn.trainer.errors import DataError
 from mipnn.trainer.provenance import read_provenance
+from mipnn.trainer.raw import has_raw_fields
 from mipnn.trainer.raw_data import VAL_FRACTION
 from mipnn.trainer.splits import draw, label_indices, split
 
@@ -80,14 +81,17 @@ def load_dataset(
     seed: int = 0,
     levels: int = 255,
     features: list[dict] | None = None,
+    raw_scales: dict[str, int] | None = None,
 ) -> Dataset:
     """Load, split and encode a data set: a built-in ``name`` or ``csv=PATH, target=COL``
     (neither: ``breast_cancer``, which needs no files).
 
     ``train_size=N`` draws N of the training examples (stratified; the validation and test
     sets and the fitted features do not change). ``features`` (from a saved model) are used
-    instead of fitting, so evaluation encodes exactly as training did. Every problem the
-    user can fix raises DataError.
+    instead of fitting, so evaluation encodes exactly as training did. ``raw_scales``
+    (column -> scale) overrides the scale chosen for a numeric column's raw values
+    (ARCHITECTURE.md 8) when the features are fitted. Every problem the user can fix raises
+    DataError.
     """
     if name is not None and csv is not None:
         raise DataError("give either a data set name or a CSV file (--csv), not both")
@@ -138,9 +142,12 @@ def load_dataset(
     train, val = split(y_pool, raw.val_fraction, seed, raw.classes, where, "training part")
 
     if features is None:
-        features = fit_features(pool_frame, raw.categorical)
+        features = fit_features(pool_frame, raw.categorical, raw_scales)
         if not features:
             raise DataError(f"{where}: no usable feature columns")
+        if not has_raw_fields(features):
+            notes.append("a numeric column exceeds the int32 range of a raw reading even at "
+                         "scale 1: the model takes no raw values (a version-1 model file)")
     else:
         features = [dict(f) for f in features]
     notes.extend(encoding_notes(features, [pool_frame, test_frame]))

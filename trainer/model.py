@@ -1,4 +1,5 @@
-"""The model file (ARCHITECTURE.md 4) and the one integer reference ``forward`` (section 2).
+"""The model file (ARCHITECTURE.md 4; version 2 adds raw values, section 8) and the one
+integer reference ``forward`` (section 2).
 
 Semantics, exactly:
 
@@ -24,9 +25,10 @@ import numpy as np
 from mipnn.trainer.errors import ModelFileError
 from mipnn.trainer.jsonfile import loads_checked, read_json_file
 from mipnn.trainer.outputs import write_text
+from mipnn.trainer.raw import INT32_MAX, INT32_MIN, RAW_FIELDS, has_raw_fields, raw_columns
 
 FORMAT = "mipnn.model"
-VERSION = 1
+VERSION = 2  # the newest version this mipnn reads and writes
 WEIGHT_MAX = 127
 BIAS_MAX = 2**31 - 1
 LEVELS_MAX = 255
@@ -62,6 +64,22 @@ class Model:
     features: list[dict[str, Any]] | None = None
     training: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # the file version: 0 for a new model (written as 2 when its numeric features carry
+    # raw fields or it has no features, else 1); a loaded model keeps its file's version
+    version: int = 0
+
+    @property
+    def file_version(self) -> int:
+        """The version this model is written as (and, loaded, was read as)."""
+        if self.version:
+            return self.version
+        return 2 if self.features is None or has_raw_fields(self.features) else 1
+
+    @property
+    def has_raw_inputs(self) -> bool:
+        """Whether the model takes raw values (section 8): a version-2 model with input
+        features."""
+        return self.file_version >= 2 and self.features is not None
 
     @property
     def n_classes(self) -> int:
@@ -75,7 +93,7 @@ class Model:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "format": FORMAT,
-            "version": VERSION,
+            "version": self.file_version,
             "name": self.name,
             "classes": list(self.classes),
             "input": {"size": self.input_size, "levels": self.levels},
@@ -210,7 +228,7 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
         raise fail("$.input.levels", f"expected an integer in [1, {LEVELS_MAX}], found {shown(levels)}")
     features = inp.get("features")
     if features is not None:
-        _check_features(features, size, fail)
+        _check_features(features, size, version, fail)
 
     layers_data = data.get("layers")
     if not isinstance(layers_data, list) or not layers_data:
@@ -285,10 +303,32 @@ def model_from_dict(data: Any, source: str = "<model>") -> Model:
         features=features,
         training=training,
         extra=extra,
+        version=version,
     )
 
 
-def _check_features(features: Any, size: int, fail: Any) -> None:
+def _check_raw_fields(feat: dict[str, Any], where: str, version: int, fail: Any) -> None:
+    """A numeric feature's ``scale``, ``raw_min``, ``raw_max`` (required in version 2,
+    refused in version 1) and optional ``source``."""
+    present = [k for k in RAW_FIELDS if k in feat]
+    if version < 2:
+        if present:
+            raise fail(f"{where}.{present[0]}", "a version-2 field in a version-1 model file")
+        return
+    for key in RAW_FIELDS:
+        if key not in feat:
+            raise fail(f"{where}.{key}", "missing (a version-2 numeric feature needs scale, "
+                       "raw_min and raw_max)")
+    scale, lo, hi = feat["scale"], feat["raw_min"], feat["raw_max"]
+    if not _is_int(scale) or not 1 <= scale <= INT32_MAX:
+        raise fail(f"{where}.scale", f"expected a positive integer, found {shown(scale)}")
+    if not _is_int(lo) or not INT32_MIN <= lo <= INT32_MAX:
+        raise fail(f"{where}.raw_min", f"expected an int32 integer, found {shown(lo)}")
+    if not _is_int(hi) or not lo <= hi <= INT32_MAX:
+        raise fail(f"{where}.raw_max", f"expected an int32 integer >= raw_min, found {shown(hi)}")
+
+
+def _check_features(features: Any, size: int, version: int, fail: Any) -> None:
     if not isinstance(features, list) or len(features) != size:
         raise fail("$.input.features", f"expected a list of {size} feature descriptions")
     for i, feat in enumerate(features):
@@ -306,6 +346,9 @@ def _check_features(features: Any, size: int, fail: Any) -> None:
                 raise fail(f"{where}.max", f"expected a finite number >= min, found {shown(hi)}")
             if "missing" in feat and not _is_num(feat["missing"]):
                 raise fail(f"{where}.missing", "expected a finite number (the imputed value)")
+            if "source" in feat and not isinstance(feat["source"], str):
+                raise fail(f"{where}.source", "expected the name of the column it reads")
+            _check_raw_fields(feat, where, version, fail)
         elif kind == "onehot":
             if not isinstance(feat.get("source"), str):
                 raise fail(f"{where}.source", "expected the name of the source column")
@@ -313,6 +356,11 @@ def _check_features(features: Any, size: int, fail: Any) -> None:
                 raise fail(f"{where}.value", "expected the category value as a string")
         else:
             raise fail(f"{where}.kind", f"expected 'numeric' or 'onehot', found {shown(kind)}")
+    if version >= 2:
+        try:
+            raw_columns(features)
+        except ValueError as exc:
+            raise fail("$.input.features", str(exc)) from None
 
 
 def network_model(

@@ -22,6 +22,8 @@ from mipnn.codegen.cost import Estimate, get_profile
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.names import resolve_name
 from mipnn.codegen.ranges import analyse_ranges
+from mipnn.codegen.rawinputs import RawPlan, raw_plan
+from mipnn.codegen.rawprogram import FUSED, build_raw_program
 from mipnn.codegen.strategy import STRATEGY_DOCS, build_program, resolve_strategy
 from mipnn.codegen.table import table_layers
 from mipnn.codegen.templating import (
@@ -119,6 +121,7 @@ def generate(
         "index_type": index_type,
         "strategy": chosen,
         "strategy_doc": STRATEGY_DOCS[chosen],
+        "raw": raw_plan(model, cname),
     }
     env = environment()
     notes: list[str] = []
@@ -131,6 +134,7 @@ def generate(
         if chosen == "compact":
             notes.append(compact_note(program, budget))
         context.update(unrolled_context(program), notes=[comment_safe(n) for n in notes])
+        context.update(raw_context(model, chosen, context["raw"]))
         source = env.get_template("model_unrolled.c.j2").render(context)
     files = {
         f"{cname}.h": env.get_template("model.h.j2").render(context),
@@ -145,6 +149,24 @@ def generate(
         estimates=tuple(estimates),
         notes=tuple(notes),
     )
+
+
+def raw_context(model: Model, strategy: str, raw: RawPlan | None) -> dict[str, object]:
+    """What ``model_unrolled.c.j2`` needs for the fused ``NAME_predict_raw`` of ``unrolled``
+    and ``xnor`` (``mipnn.codegen.rawprogram``); ``raw_ops`` None for the others."""
+    if raw is None or strategy not in FUSED:
+        return {"raw_ops": None, "raw_inputs": {}}
+    program = build_raw_program(model, strategy, raw)
+    inputs = {e.index: e for e in raw.numeric}
+    used = [inputs[op.index].scaler.kind for op in program.ops if op.kind == "encode"]
+    return {
+        "raw_ops": program.ops,
+        "raw_inputs": inputs,
+        "raw_scores": program.scores,
+        "raw_top_type": unrolled_context(program)["top_type"],
+        "raw_locals": {"needs_value": any(k != "zero" for k in used),
+                       "needs_estimate": any(k in ("fix32", "fix64") for k in used)},
+    }
 
 
 def render(

@@ -1,5 +1,6 @@
 """The unrolled program: the straight-line statements (``Op``) that the ``unrolled``,
-``xnor`` and ``compact`` strategies generate for one model, as data (``Program``), which
+``xnor`` and ``compact`` strategies generate for one model (and ``unrolled`` and ``xnor``
+for its ``NAME_predict_raw``: ``mipnn.codegen.rawprogram``), as data (``Program``), which
 the template ``model_unrolled.c.j2`` writes out one macro per kind and the cost model
 counts; and the header of a ``compact`` table list (``list_header``, ``list_count``)."""
 
@@ -13,15 +14,18 @@ from dataclasses import dataclass, field
 class Op:
     """One statement of the unrolled program; ``kind`` selects the template macro."""
 
-    kind: str  # let | term | walk | gather | cond | pack | xnor | comment
+    kind: str  # let | term | walk | gather | cond | pack | xnor | comment | encode | switch
     var: str = ""
     ctype: str = ""
     value: int = 0  # let: constant start; term: coefficient; pack: the bit; xnor: 2**shift
-    source: str = ""  # let: the variable it starts from (empty: constant only)
+    # let: the variable it starts from (empty: constant only); term: a local variable
+    # read instead of x[index] (the raw program's numeric inputs)
+    source: str = ""
     # let: the source is read as this (wider) type before the addition, so that the sum is
     # computed in ``ctype`` and not in the narrower source type (16-bit ``int`` on AVR)
     widen: str = ""
-    index: int = 0  # term: input index; pack: bit number; gather: list; walk: lists
+    # term, encode: input index; switch: raw column; pack: bit; gather: list; walk: lists
+    index: int = 0
     wide: bool = False  # term: compute the product in int32_t
     adds: list[tuple[str, str, int]] = field(default_factory=list)  # cond: (var, type, delta)
     word: str = ""  # pack / xnor: the bit word
@@ -31,6 +35,8 @@ class Op:
     mask: int = 0  # xnor: M mask
     shift: int = 0  # xnor: popcount << shift (written as a multiplication)
     text: str = ""  # comment
+    # switch (on the raw code ``var``): per case, its codes and its additions
+    cases: list[tuple[list[int], list[tuple[str, str, int]]]] = field(default_factory=list)
 
 
 @dataclass

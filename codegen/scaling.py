@@ -60,7 +60,8 @@ class Scaler:
         """One line for a comment in the C: what is computed, and why it is exact."""
         if self.kind == "zero":
             return "a constant feature: x = 0"
-        prod = f"((t >> {self.shift_in}) * {self.mul} + {self.add}) >> {self.shift}"
+        prod = f"(t >> {self.shift_in})" if self.shift_in else "t"
+        prod = f"({prod} * {self.mul} + {self.add}) >> {self.shift}"
         width = "16 x 16 -> 32-bit multiply" if self.narrow else "32-bit"
         if self.kind == "mul":
             return f"x = {prod} ({width}; equals the formula for every t in [0, {self.d}])"

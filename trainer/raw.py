@@ -27,7 +27,7 @@ import numpy as np
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 SCALE_MAX = 10**6  # the largest power of ten chosen automatically
 RAW_FIELDS = ("scale", "raw_min", "raw_max")
-_INTEGRAL_TOLERANCE = 1e-6  # |v * S - round(v * S)| below this counts as an integer
+_INTEGRAL_TOLERANCE = 1e-9  # relative: v * S within this of an integer counts as one
 
 
 @dataclass
@@ -98,7 +98,8 @@ def raw_level(r: np.ndarray, raw_min: int, raw_max: int, levels: int) -> np.ndar
 
 
 def _is_integral(values: np.ndarray) -> bool:
-    return bool(np.all(np.abs(values - np.rint(values)) <= _INTEGRAL_TOLERANCE))
+    scale = np.maximum(1.0, np.abs(values))
+    return bool(np.all(np.abs(values - np.rint(values)) <= _INTEGRAL_TOLERANCE * scale))
 
 
 def choose_scale(values: np.ndarray) -> int:

@@ -22,7 +22,7 @@ from mipnn.codegen.cost import Estimate, get_profile
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.names import resolve_name
 from mipnn.codegen.ranges import analyse_ranges
-from mipnn.codegen.rawinputs import RawPlan, raw_plan
+from mipnn.codegen.rawinputs import RawPlan, raw_locals, raw_plan
 from mipnn.codegen.rawprogram import FUSED, build_raw_program
 from mipnn.codegen.strategy import STRATEGY_DOCS, build_program, resolve_strategy
 from mipnn.codegen.table import table_layers
@@ -158,14 +158,13 @@ def raw_context(model: Model, strategy: str, raw: RawPlan | None) -> dict[str, o
         return {"raw_ops": None, "raw_inputs": {}}
     program = build_raw_program(model, strategy, raw)
     inputs = {e.index: e for e in raw.numeric}
-    used = [inputs[op.index].scaler.kind for op in program.ops if op.kind == "encode"]
     return {
         "raw_ops": program.ops,
         "raw_inputs": inputs,
         "raw_scores": program.scores,
         "raw_top_type": unrolled_context(program)["top_type"],
-        "raw_locals": {"needs_value": any(k != "zero" for k in used),
-                       "needs_estimate": any(k in ("fix32", "fix64") for k in used)},
+        "raw_locals": raw_locals([inputs[op.index] for op in program.ops
+                                  if op.kind == "encode"]),
     }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.scaling import Scaler, plan_scaler
-from mipnn.codegen.templating import comment_text
+from mipnn.codegen.templating import comment_text, wrap_values
 from mipnn.trainer.model import Model
 from mipnn.trainer.raw import INT32_MAX, INT32_MIN, RawColumn, raw_columns
 
@@ -42,6 +42,11 @@ class NumericInput:
     def clamp_hi(self) -> bool:
         """Whether a reading can be above ``raw_max``."""
         return self.raw_max < INT32_MAX
+
+    @property
+    def steps_lines(self) -> list[str]:
+        """The AVR threshold table (``Scaler.steps``) as C initialiser lines."""
+        return wrap_values(list(self.scaler.steps), "    ")
 
     @property
     def offset(self) -> str:
@@ -77,14 +82,27 @@ class RawPlan:
     doc: list[str] = field(default_factory=list)
 
     @property
-    def needs_value(self) -> bool:
-        """Whether some numeric input reads its raw value (a span that is not 0)."""
-        return any(e.scaler.kind != "zero" for e in self.numeric)
+    def locals(self) -> dict[str, bool]:
+        """The temporaries ``NAME_encode`` declares (see ``raw_locals``)."""
+        return raw_locals(self.numeric)
 
     @property
-    def needs_estimate(self) -> bool:
-        """Whether some numeric input uses an estimate and a correction."""
-        return any(e.scaler.kind in ("fix32", "fix64") for e in self.numeric)
+    def tables(self) -> list[NumericInput]:
+        """The numeric inputs with an AVR threshold table (``Scaler.steps``)."""
+        return [e for e in self.numeric if e.scaler.steps]
+
+
+def raw_locals(inputs: list[NumericInput]) -> dict[str, bool]:
+    """Which temporaries the C of these numeric inputs uses: ``rv`` (the clamped reading),
+    ``rt`` (``t`` in 32 bits), ``ru`` (``t`` in 16 bits, for spans below 2**16 computed
+    in one multiply-shift) and ``rq`` (an estimate)."""
+    kinds = [e.scaler for e in inputs if e.scaler.kind != "zero"]
+    return {
+        "rv": bool(kinds),
+        "rt": any(sc.d > 0xFFFF or sc.kind != "mul" for sc in kinds),
+        "ru": any(sc.d <= 0xFFFF and sc.kind == "mul" for sc in kinds),
+        "rq": any(sc.kind != "mul" for sc in kinds),
+    }
 
 
 def raw_idents(names: list[str]) -> list[str]:

@@ -700,10 +700,20 @@ int main(void)
 """
 
 
-def raw_host_runner(files: dict[str, str], tmp_path: Path):
+PGMSPACE_STUB = (  # <avr/pgmspace.h> for compiling the __AVR__ branches on the host
+    "#include <stdint.h>\n"
+    "#define PROGMEM\n"
+    "#define pgm_read_byte(p) (*(const uint8_t *)(p))\n"
+    "#define pgm_read_word(p) (*(const uint16_t *)(p))\n"
+    "#define pgm_read_dword(p) (*(const uint32_t *)(p))\n"
+)
+
+
+def raw_host_runner(files: dict[str, str], tmp_path: Path, avr_branch: bool = False):
     """Compile generated C with strict flags and the undefined-behaviour sanitiser on the
     host, with a main that reads raw rows; returns ``run(raw) -> (X, classes, scores)``
-    (``NAME_encode`` and ``NAME_predict_raw`` of every row)."""
+    (``NAME_encode`` and ``NAME_predict_raw`` of every row). ``avr_branch``: compile the
+    code's ``__AVR__`` branches (with a stand-in for <avr/pgmspace.h>)."""
     import subprocess
 
     require_tools("gcc")
@@ -711,11 +721,16 @@ def raw_host_runner(files: dict[str, str], tmp_path: Path):
     for fname, text in files.items():
         (tmp_path / fname).write_text(text, encoding="utf-8")
     (tmp_path / "raw_main.c").write_text(RAW_MAIN.format(name=name, NAME=name.upper()))
+    extra = []
+    if avr_branch:
+        (tmp_path / "stub" / "avr").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "stub" / "avr" / "pgmspace.h").write_text(PGMSPACE_STUB)
+        extra = ["-D__AVR__", f"-I{tmp_path / 'stub'}"]
     strict = ["-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion", "-Werror",
               "-pedantic"]
     exe = tmp_path / "raw_main"
     proc = subprocess.run(
-        ["gcc", *strict, "-O1", "-fsanitize=undefined", "-fno-sanitize-recover=all",
+        ["gcc", *strict, *extra, "-O1", "-fsanitize=undefined", "-fno-sanitize-recover=all",
          f"{name}.c", "raw_main.c", "-o", str(exe)],
         cwd=tmp_path, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 import mipnn.codegen
 import numpy as np
 import pytest
-from conftest import make_model, require_tools
+from conftest import make_model, raw_model, require_tools
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.export import export, render, render_vectors
 from mipnn.codegen.ranges import INT32_MAX
@@ -46,6 +46,9 @@ def big_bias_model() -> Model:
 
 MODELS = {
     "30-8-2": lambda: make_model([30, 8, 2]),
+    # version 2 (raw entry points): every kind of numeric input and categorical sources
+    "raw": lambda: raw_model(3, [(17, 90), 9, (12285, 1484705), 16, (0, 99999),
+                                 (-(2**31), 2**31 - 1), (5, 5), 42], [6, 4]),
     "1-2-no-hidden-L1": lambda: make_model([1, 2], levels=1),
     "300-64-64-64-10": lambda: make_model([300, 64, 64, 64, 10], w_max=127, b_max=5000),
     "big-bias": big_bias_model,

@@ -27,9 +27,10 @@ from mipnn.trainer.encoding import encode_raw
 from mipnn.trainer.model import forward, load_model
 
 
-def check_on_host(model, strategy: str, tmp_path, rows: np.ndarray | None = None) -> None:
+def check_on_host(model, strategy: str, tmp_path, rows: np.ndarray | None = None,
+                  avr_branch: bool = False) -> None:
     files = render(model, strategy=strategy)
-    run = raw_host_runner(files, tmp_path)
+    run = raw_host_runner(files, tmp_path, avr_branch)
     rows = edge_rows(model.features) if rows is None else rows
     X, classes, scores = run(rows)
     X_ref = encode_raw(model.features, model.levels, rows)
@@ -42,16 +43,18 @@ def check_on_host(model, strategy: str, tmp_path, rows: np.ndarray | None = None
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=raw_specs(), levels=st.integers(1, 255), seed=st.integers(0, 2**31),
-       hidden=st.sampled_from([[], [3], [4, 2]]), strategy=st.sampled_from(STRATEGIES))
+       hidden=st.sampled_from([[], [3], [4, 2]]), strategy=st.sampled_from(STRATEGIES),
+       avr_branch=st.booleans())
 def test_c_equals_python_for_random_raw_models(tmp_path_factory, spec, levels, seed, hidden,
-                                               strategy):
+                                               strategy, avr_branch):
     model = raw_model(seed, spec, hidden, levels=levels)
-    check_on_host(model, strategy, tmp_path_factory.mktemp("raw"))
+    check_on_host(model, strategy, tmp_path_factory.mktemp("raw"), avr_branch=avr_branch)
 
 
+@pytest.mark.parametrize("avr_branch", [False, True])
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_adult_v2_on_the_host(strategy, tmp_path, adult_v2):
-    check_on_host(adult_v2, strategy, tmp_path)
+def test_adult_v2_on_the_host(strategy, avr_branch, tmp_path, adult_v2):
+    check_on_host(adult_v2, strategy, tmp_path, avr_branch=avr_branch)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from mipnn.codegen.scaling import (
     plan_scaler,
     prove,
     scaler_value,
+    table_value,
 )
 
 
@@ -34,6 +35,7 @@ def test_brute_force_every_t_for_small_spans(levels):
         sc = plan_scaler(d, levels)
         for t in range(d + 1):
             assert scaler_value(sc, t) == level(t, d, levels), (d, levels, t, sc)
+            assert table_value(sc, t) == level(t, d, levels), (d, levels, t, sc)
 
 
 @settings(max_examples=60, deadline=None)
@@ -47,6 +49,7 @@ def test_every_step_and_random_points_for_large_spans(d, levels, data):
     points |= set(data.draw(st.lists(st.integers(0, d), min_size=20, max_size=20)))
     for t in points:
         assert scaler_value(sc, t) == level(t, d, levels)
+        assert table_value(sc, t) == level(t, d, levels)
     # the products fit the arithmetic the C uses
     assert (d >> sc.shift_in) * sc.mul + sc.add <= U32
     if sc.kind == "fix32":
@@ -55,9 +58,11 @@ def test_every_step_and_random_points_for_large_spans(d, levels, data):
 
 def test_kinds_by_span():
     assert plan_scaler(0, 255).kind == "zero"
-    assert plan_scaler(73, 255) == dataclasses.replace(plan_scaler(73, 255), kind="mul",
-                                                       narrow=True)
-    assert plan_scaler(1472420, 255).kind == "fix32"  # Adult's fnlwgt
+    assert plan_scaler(73, 255).kind == "mul" and plan_scaler(73, 255).arith == "u16"
+    fnlwgt = plan_scaler(1472420, 255)  # Adult: an estimate on t >> 8, 16-bit arithmetic
+    assert (fnlwgt.kind, fnlwgt.shift_in, fnlwgt.arith) == ("fix32", 8, "u16x16")
+    assert len(fnlwgt.steps) == 255  # the AVR threshold table
+    assert plan_scaler(2**29, 255).steps == ()  # steps wider than 2**15
     assert plan_scaler(2**31, 255).kind == "fix64"
     assert plan_scaler(U32, 255).kind == "fix64"
 
@@ -72,7 +77,11 @@ def test_the_proof_refuses_wrong_constants():
             prove(wrong)
     est = plan_scaler(1472420, 255)
     with pytest.raises(CodegenError, match="32 bits"):
-        prove(dataclasses.replace(est, kind="fix32", d=2**31))
+        prove(dataclasses.replace(est, kind="fix32", d=2**31, mul=1, add=0, arith="u32", steps=()))
+    wrong_step = list(est.steps)
+    wrong_step[7] += 1
+    with pytest.raises(CodegenError, match="wrong"):
+        prove(dataclasses.replace(est, steps=tuple(wrong_step)))
 
 
 def test_refuses_spans_outside_uint32():
@@ -84,5 +93,5 @@ def test_refuses_spans_outside_uint32():
 
 def test_describe_says_what_is_computed():
     assert "x = 0" in plan_scaler(0, 255).describe()
-    assert "16 x 16" in plan_scaler(73, 255).describe()
+    assert "16-bit" in plan_scaler(73, 255).describe()
     assert "q + (510 t + 1472420" in plan_scaler(1472420, 255).describe()

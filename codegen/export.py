@@ -21,13 +21,14 @@ from mipnn.codegen.compact import compact_note
 from mipnn.codegen.cost import Estimate, get_profile
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.names import resolve_name
-from mipnn.codegen.ranges import analyse_ranges
+from mipnn.codegen.ranges import INT32_MAX, INT32_MIN, analyse_ranges
 from mipnn.codegen.rawinputs import RawPlan, raw_locals, raw_plan
 from mipnn.codegen.rawprogram import FUSED, build_raw_program
 from mipnn.codegen.strategy import STRATEGY_DOCS, build_program, resolve_strategy
 from mipnn.codegen.table import table_layers
 from mipnn.codegen.templating import (
     banner_lines,
+    c_int,
     comment_safe,
     comment_text,
     environment,
@@ -181,11 +182,13 @@ def render(
 
 
 def render_vectors(
-    model: Model, vectors: np.ndarray, name: str | None = None, model_sha256: str | None = None
+    model: Model, vectors: np.ndarray, name: str | None = None, model_sha256: str | None = None,
+    raw_vectors: np.ndarray | None = None,
 ) -> str:
     """The golden-vector header the firmware harness includes (``mipnn_fw_vectors.h``):
     the inputs as a ``const uint8_t`` table in flash (PROGMEM on AVR) and the macros that
-    bind the harness to ``NAME_predict``."""
+    bind the harness to ``NAME_predict``; with ``raw_vectors`` (a version-2 model), also
+    the raw rows (``const int32_t``) for ``NAME_predict_raw`` and ``NAME_encode``."""
     cname = resolve_name(model, name)
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[1] != model.input_size or vectors.shape[0] < 1:
@@ -198,6 +201,19 @@ def render_vectors(
         {"index": v, "lines": wrap_values([int(x) for x in vectors[v]], "        ")}
         for v in range(vectors.shape[0])
     ]
+    raw_rows = []
+    if raw_vectors is not None and len(raw_vectors):
+        plan = raw_plan(model, cname)
+        raw_vectors = np.asarray(raw_vectors)
+        if plan is None:
+            raise CodegenError("raw golden vectors need a version-2 model with input features")
+        if raw_vectors.ndim != 2 or raw_vectors.shape[1] != len(plan.columns):
+            raise CodegenError(f"raw golden vectors must have shape [V, {len(plan.columns)}], "
+                               f"got {raw_vectors.shape}")
+        if raw_vectors.min() < INT32_MIN or raw_vectors.max() > INT32_MAX:
+            raise CodegenError("raw golden vectors must be int32 values")
+        raw_rows = [{"index": v, "lines": wrap_values([c_int(int(r)) for r in row], "        ")}
+                    for v, row in enumerate(raw_vectors)]
     context = {
         "name": cname,
         "NAME": cname.upper(),
@@ -209,17 +225,20 @@ def render_vectors(
         ],
         "n_vectors": int(vectors.shape[0]),
         "rows": rows,
+        "raw_rows": raw_rows,
     }
     return environment().get_template("vectors.h.j2").render(context)
 
 
-def render_null_model(name: str, model_sha256: str | None = None) -> str:
-    """The stand-in for ``NAME_predict`` that the firmware harness links instead of the
-    model (``mipnn_fw_null_model.c``): the same image without the model, whose sizes the
-    driver subtracts to get the model's own flash and RAM."""
+def render_null_model(name: str, model_sha256: str | None = None, raw: bool = False) -> str:
+    """The stand-in for ``NAME_predict`` (and with ``raw``, ``NAME_encode`` and
+    ``NAME_predict_raw``) that the firmware harness links instead of the model
+    (``mipnn_fw_null_model.c``): the same image without the model, whose sizes the driver
+    subtracts to get the model's own flash and RAM."""
     return environment().get_template("null_model.c.j2").render(
         name=name,
         NAME=name.upper(),
+        raw=raw,
         banner=banner_lines(
             model_sha256, f"Stand-in for {name}_predict: the firmware without the model."
         ),

@@ -148,6 +148,9 @@ def raw_plan(model: Model, cname: str) -> RawPlan | None:
                             f"{col.scale}) -> {', '.join(targets)}")
         else:
             feats = col.features
+            if len(feats) > 0xFFFF:
+                raise CodegenError(f"raw column {col.name!r}: {len(feats)} categories; the C "
+                                   "takes at most 65535 per column")
             base = feats[0] if feats == list(range(feats[0], feats[0] + len(feats))) else None
             plan.sources.append(SourceInput(c, macros[c], label, feats, col.values, base))
             where = (f"x[{feats[0]}..{feats[-1]}]" if base is not None and len(feats) > 1

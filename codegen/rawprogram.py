@@ -131,7 +131,7 @@ class RawFirstLayer(UnrolledBuilder):
                 cases.setdefault(adds, []).append(code)
         if not cases:
             return
-        self.emit(Op("switch", var=macro, index=column, cases=[(codes, list(adds))
+        self.emit(Op("switch", var=macro, index=column, value=len(features), cases=[(codes, list(adds))
                                                    for adds, codes in cases.items()]))
         self.counts["switch"] += 1
         self.counts["switch_add"] += sum(len(adds) for adds in cases)

@@ -20,6 +20,7 @@ from mipnn.codegen.names import resolve_name
 from mipnn.device.build import build_image, write_sources
 from mipnn.device.errors import FirmwareError
 from mipnn.device.measure import image_sizes, measure_model, predict_stack
+from mipnn.device.rawcheck import compare_raw, raw_golden_vectors
 from mipnn.device.report import FirmwareReport
 from mipnn.device.run import compare, exit_error, parse_output, run_image
 from mipnn.device.targets import check_target, make_info, missing_from, missing_tools_error
@@ -42,6 +43,7 @@ def run_firmware(
     measure_vectors: int = 3,
     flash_budget: int | None = None,
     sanitize: bool = False,
+    raw_vectors: np.ndarray | None = None,
 ) -> FirmwareReport:
     """Export the C of a model file or a Model in memory (``model_source``) with
     ``strategy`` (``auto``: chosen by the target's cost model, within ``flash_budget`` bytes
@@ -58,6 +60,11 @@ def run_firmware(
     on the host, AddressSanitizer and UndefinedBehaviorSanitizer, every finding fatal) and
     checked, not measured; a finding raises FirmwareError quoting it.
 
+    A version-2 model (ARCHITECTURE.md 8) also runs ``raw_vectors`` (default: the edge and
+    random rows of ``mipnn.device.rawcheck.raw_golden_vectors``) through
+    ``NAME_predict_raw`` and ``NAME_encode``, compared with ``encode_raw`` and ``forward``
+    of ``reference``, and measures both; a version-1 model takes none.
+
     Mismatches are reported in the result (``report.ok`` is False); everything that keeps
     the comparison from happening (unknown target, missing tools, compile error, crash,
     hang, missing sentinel, non-zero exit) raises FirmwareError.
@@ -69,6 +76,11 @@ def run_firmware(
     if cname.startswith("mipnn_fw"):
         raise CodegenError(f"C name {cname!r} is reserved for the firmware harness")
     vectors = check_vectors(model, vectors)
+    ref = reference if reference is not None else model
+    if not model.has_raw_inputs:
+        raw_vectors = None
+    elif raw_vectors is None:
+        raw_vectors = raw_golden_vectors(model, None, n_random=16)
 
     with tempfile.TemporaryDirectory(prefix="mipnn-fw-") as tmp:
         root = (output_dir(workdir, "build directory").resolve() if workdir is not None
@@ -95,7 +107,9 @@ def run_firmware(
             measure = False  # sizes and counts of an instrumented image mean nothing
         info = make_info(target, variables)
         write_sources(
-            gen, gen_out.files, render_vectors(model, vectors, name=cname, model_sha256=sha)
+            gen, gen_out.files,
+            render_vectors(model, vectors, name=cname, model_sha256=sha,
+                           raw_vectors=raw_vectors),
         )
 
         build_seconds = build_image(target, variables)
@@ -103,10 +117,11 @@ def run_firmware(
         code, output, errors, run_seconds = run_image(shlex.split(info["RUN"]), timeout, target)
         if code != 0:
             raise exit_error(target, code, output, errors)
-        parsed = parse_output(output, len(vectors), model.n_classes)
-        mismatches = compare(
-            reference if reference is not None else model, vectors, parsed.classes, parsed.scores
-        )
+        n_raw = 0 if raw_vectors is None else len(raw_vectors)
+        parsed = parse_output(output, len(vectors), model.n_classes, n_raw, model.input_size)
+        mismatches = compare(ref, vectors, parsed.classes, parsed.scores)
+        raw_mismatches = ([] if raw_vectors is None or parsed.raw is None
+                          else compare_raw(ref, raw_vectors, parsed.raw))
         flash, ram, reserved = image_sizes(info["SIZE"], image)
         report = FirmwareReport(
             target=target,
@@ -131,12 +146,15 @@ def run_firmware(
             image=image if workdir is not None else None,
             classes=parsed.classes,
             scores=parsed.scores,
+            raw_vectors=n_raw,
+            raw_mismatches=raw_mismatches,
+            raw_call_stack_bytes=parsed.raw_call_stack,
         )
         if measure:
             t0 = time.perf_counter()
             measure_model(
                 report, model, vectors, target, variables, gen, cname, sha, timeout,
-                measure_vectors,
+                measure_vectors, raw_vectors,
             )
             report.measure_seconds = time.perf_counter() - t0
     report.elapsed = time.perf_counter() - started

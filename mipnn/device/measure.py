@@ -83,28 +83,41 @@ def image_sizes(size_tool: str, image: Path) -> tuple[int, int, int]:
     return flash, ram, sections.get(".stack", 0)
 
 
-def count_exec_log(log: Path, entry: int, callers: list[tuple[int, int]]) -> list[int]:
-    """Instructions per call, from a QEMU ``-singlestep -d exec,nochain`` log (one line per
-    executed instruction): a call starts at the line whose PC is ``entry`` and ends at the
-    first later line whose PC lies in one of the ``callers`` ranges ``[start, end)``; every
-    line in between (the function and whatever it calls) is one instruction."""
-    counts: list[int] = []
+def count_calls(log: Path, entries: dict[str, int], callers: list[tuple[int, int]]
+                ) -> dict[str, list[int]]:
+    """Instructions per call of each function in ``entries`` (name -> entry address), from
+    a QEMU ``-singlestep -d exec,nochain`` log (one line per executed instruction): a call
+    starts at the line whose PC is an entry, right after a line whose PC lies in one of
+    the ``callers`` ranges ``[start, end)`` (so a function called from another one being
+    counted is counted inside it, not on its own), and ends at the first later line whose
+    PC lies in a caller range; every line in between is one instruction."""
+    counts: dict[str, list[int]] = {name: [] for name in entries}
+    by_address = {address: name for name, address in entries.items()}
     current: int | None = None
+    name = ""
+    after_caller = False
     with open(log, "rb") as fh:
         for line in fh:
             match = _TRACE_LINE.match(line)
             if not match:
                 continue
             pc = int(match.group(1), 16)
+            in_caller = any(lo <= pc < hi for lo, hi in callers)
             if current is None:
-                if pc == entry:
-                    current = 1
-            elif any(lo <= pc < hi for lo, hi in callers):
-                counts.append(current)
+                if pc in by_address and after_caller:
+                    current, name = 1, by_address[pc]
+            elif in_caller:
+                counts[name].append(current)
                 current = None
             else:
                 current += 1
+            after_caller = in_caller
     return counts
+
+
+def count_exec_log(log: Path, entry: int, callers: list[tuple[int, int]]) -> list[int]:
+    """Instructions per call of the function at ``entry`` (see ``count_calls``)."""
+    return count_calls(log, {"f": entry}, callers)["f"]
 
 
 def measure_model(
@@ -118,12 +131,16 @@ def measure_model(
     sha: str,
     timeout: float,
     n_measure: int,
+    raw_vectors: np.ndarray | None = None,
 ) -> None:
     """Fill in ``report``'s model flash/RAM (the image minus the ``null`` image) and, on
     targets that measure, the instructions or cycles of one inference on the first
-    ``n_measure`` vectors (the ``measure`` image, two calls per vector); ``variables`` are
-    the make variables of the model's build and ``gen`` its generated sources."""
-    write_if_changed(gen / NULL_MODEL_SOURCE, render_null_model(cname, sha))
+    ``n_measure`` vectors (the ``measure`` image, two calls per vector), and with
+    ``raw_vectors`` those of ``NAME_predict_raw`` and ``NAME_encode`` on the first
+    ``n_measure`` of them; ``variables`` are the make variables of the model's build and
+    ``gen`` its generated sources."""
+    has_raw = raw_vectors is not None and len(raw_vectors) > 0
+    write_if_changed(gen / NULL_MODEL_SOURCE, render_null_model(cname, sha, raw=has_raw))
     build_image(target, variables, "null")
     null_info = make_info(target, {**variables, "VARIANT": "null"})
     flash0, ram0, _ = image_sizes(null_info["SIZE"], Path(null_info["IMAGE"]))
@@ -134,46 +151,65 @@ def measure_model(
     if kind == "none":
         return
     few = vectors[: max(1, n_measure)]
+    few_raw = raw_vectors[: max(1, n_measure)] if has_raw else None
     write_if_changed(
-        gen / MEASURE_DIR / VECTORS_HEADER, render_vectors(model, few, name=cname, model_sha256=sha)
+        gen / MEASURE_DIR / VECTORS_HEADER,
+        render_vectors(model, few, name=cname, model_sha256=sha, raw_vectors=few_raw),
     )
     build_image(target, variables, "measure")
     image = Path(make_info(target, {**variables, "VARIANT": "measure"})["IMAGE"])
     table = _symbols(null_info["NM"], image)
-    predict = f"{cname}_predict"
-    if predict not in table:
-        raise FirmwareError(f"{image}: no symbol {predict} (cannot count its instructions)")
-    entry = table[predict][0]
-    info = make_info(
-        target, {**variables, "VARIANT": "measure", "MEASURE_ENTRY": hex(entry)}
-    )
-    log = Path(info["MEASURE_LOG"]) if info.get("MEASURE_LOG") else None
-    if log is not None and log.exists():
-        log.unlink()
-    code, output, errors, _ = run_image(shlex.split(info["MEASURE_RUN"]), timeout * 4, target)
-    if code != 0:
-        raise exit_error(target, code, output, errors)
-    parse_output(output, len(few), model.n_classes)  # the counting run must also finish
-    if kind == "qemu-exec-log":
-        if log is None or not log.exists():
+    names = {"predict": f"{cname}_predict"}
+    if has_raw:
+        names.update(raw=f"{cname}_predict_raw", encode=f"{cname}_encode")
+    for sym in names.values():
+        if sym not in table:
+            raise FirmwareError(f"{image}: no symbol {sym} (cannot count its instructions)")
+    entries = {key: table[sym][0] for key, sym in names.items()}
+    n_raw = len(few_raw) if few_raw is not None else 0
+
+    def run(entry: int) -> str:
+        info = make_info(target, {**variables, "VARIANT": "measure", "MEASURE_ENTRY": hex(entry)})
+        log = Path(info["MEASURE_LOG"]) if info.get("MEASURE_LOG") else None
+        if log is not None and log.exists():
+            log.unlink()
+        code, output, errors, _ = run_image(shlex.split(info["MEASURE_RUN"]), timeout * 4,
+                                            target)
+        if code != 0:
+            raise exit_error(target, code, output, errors)
+        # the counting run must also finish
+        parse_output(output, len(few), model.n_classes, n_raw, model.input_size)
+        if kind == "qemu-exec-log" and (log is None or not log.exists()):
             raise FirmwareError(f"{target}: QEMU wrote no exec log ({log})")
-        callers = [
-            (addr, addr + size)
-            for sym, (addr, size) in table.items()
-            if sym in ("main", "mipnn_fw_call") and size > 0
-        ]
-        counts = count_exec_log(log, entry, callers)
+        return str(log) if kind == "qemu-exec-log" else errors
+
+    counts: dict[str, list[int]] = {}
+    if kind == "qemu-exec-log":
+        log = Path(run(entries["predict"]))
+        callers = [(addr, addr + size) for sym, (addr, size) in table.items()
+                   if sym in ("main", "mipnn_fw_call", "mipnn_fw_raw_predict") and size > 0]
+        counts = count_calls(log, entries, callers)
         log.unlink()
-        report.counted_calls = counts
-        report.instructions = max(counts) if counts else None
     elif kind == "simavr-cycles":
-        counts = [int(m) for m in _CALL_LINE.findall(errors)]
-        report.counted_calls = counts
-        report.cycles = max(counts) if counts else None
+        for key, entry in entries.items():  # the runner times one function per run
+            counts[key] = [int(m) for m in _CALL_LINE.findall(run(entry))]
     else:
         raise FirmwareError(f"{target}: unknown MEASURE kind {kind!r} in its fragment")
-    if len(report.counted_calls) != 2 * len(few):
-        raise FirmwareError(
-            f"{target}: counted {len(report.counted_calls)} calls of {predict}, expected "
-            f"{2 * len(few)} (two per measured vector)"
-        )
+    expected = {"predict": 2 * len(few), "raw": 2 * n_raw, "encode": n_raw}
+    for key, found in counts.items():
+        # AVR also times the calls a function makes to another measured one (encode and
+        # predict inside predict_raw), QEMU only direct calls from the harness
+        if len(found) < expected[key] or (kind == "qemu-exec-log"
+                                          and len(found) != expected[key]):
+            raise FirmwareError(
+                f"{target}: counted {len(found)} calls of {names[key]}, expected "
+                f"{expected[key]} (from the harness)")
+    cycles = kind == "simavr-cycles"
+    report.counted_calls = counts["predict"]
+    setattr(report, "cycles" if cycles else "instructions", max(counts["predict"]))
+    if has_raw:
+        report.raw_counted_calls = counts["raw"]
+        report.encode_counted_calls = counts["encode"]
+        setattr(report, "raw_cycles" if cycles else "raw_instructions", max(counts["raw"]))
+        setattr(report, "encode_cycles" if cycles else "encode_instructions",
+                max(counts["encode"]))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mipnn.device.rawcheck import RawMismatch
 from mipnn.device.run import Mismatch
 from mipnn.trainer.model import file_sha256
 from mipnn.trainer.outputs import write_text
@@ -30,6 +31,12 @@ class FirmwareReport:
     ``stack_used_bytes`` the peak stack of the whole harness run. ``instructions``
     (QEMU targets) and ``cycles`` (AVR) are per inference, the largest over
     ``counted_calls``, the counts of every measured call.
+
+    For a version-2 model the harness also runs ``raw_vectors`` raw golden vectors
+    through ``NAME_predict_raw`` and ``NAME_encode`` (``raw_mismatches``); ``raw_*`` and
+    ``encode_*`` are their instructions or cycles per call (the largest measured), and
+    ``raw_call_stack_bytes`` the peak stack of one ``NAME_predict_raw``. The model's flash
+    then includes the raw entry points.
     """
 
     target: str
@@ -59,27 +66,41 @@ class FirmwareReport:
     image: Path | None = None
     classes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    raw_vectors: int = 0
+    raw_mismatches: list[RawMismatch] = field(default_factory=list)
+    raw_call_stack_bytes: int | None = None
+    raw_instructions: int | None = None
+    raw_cycles: int | None = None
+    encode_instructions: int | None = None
+    encode_cycles: int | None = None
+    raw_counted_calls: list[int] = field(default_factory=list)
+    encode_counted_calls: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when every vector's scores and class equal the reference's."""
-        return not self.mismatches
+        """True when every vector's scores and class (and every raw vector's, and the
+        inputs its encoder wrote) equal the reference's."""
+        return not self.mismatches and not self.raw_mismatches
 
     def describe_mismatches(self, limit: int | None = None) -> list[str]:
-        """One line per mismatching vector (the first ``limit`` of them, then a count of
-        the rest), e.g. ``vector 3: ERROR at pos 1: Act: 5 Ref: 7; class Act: 1 Ref: 0``."""
-        shown = self.mismatches if limit is None else self.mismatches[:limit]
+        """One line per mismatching vector, raw vectors after the others (the first
+        ``limit`` of them, then a count of the rest), e.g. ``vector 3: ERROR at pos 1:
+        Act: 5 Ref: 7; class Act: 1 Ref: 0``."""
+        every: list[Mismatch | RawMismatch] = [*self.mismatches, *self.raw_mismatches]
+        shown = every if limit is None else every[:limit]
         lines = [m.describe() for m in shown]
-        if len(self.mismatches) > len(shown):
-            lines.append(f"... and {len(self.mismatches) - len(shown)} more")
+        if len(every) > len(shown):
+            lines.append(f"... and {len(every) - len(shown)} more")
         return lines
 
     def summary(self) -> str:
         """A few human-readable lines."""
+        raw = f" + {self.raw_vectors} raw" if self.raw_vectors else ""
         verdict = (
-            f"OK: {self.n_vectors} vectors bit-exact"
+            f"OK: {self.n_vectors}{raw} vectors bit-exact"
             if self.ok
-            else f"FAIL: {len(self.mismatches)} of {self.n_vectors} vectors differ"
+            else f"FAIL: {len(self.mismatches) + len(self.raw_mismatches)} of "
+                 f"{self.n_vectors}{raw} vectors differ"
         )
         peak = (
             ""
@@ -98,12 +119,19 @@ class FirmwareReport:
         return "\n".join(lines + self.describe_mismatches(limit=10))
 
     def speed(self) -> str:
-        """``"812 instructions"``, ``"2130 cycles"`` or ``"not counted"``."""
-        if self.instructions is not None:
-            return f"{self.instructions} instructions"
-        if self.cycles is not None:
-            return f"{self.cycles} cycles"
-        return "not counted"
+        """``"812 instructions"``, ``"2130 cycles"`` or ``"not counted"``; for a version-2
+        model also those of ``NAME_predict_raw`` and ``NAME_encode``."""
+        def one(instr: int | None, cycles: int | None) -> str | None:
+            if instr is not None:
+                return f"{instr} instructions"
+            return f"{cycles} cycles" if cycles is not None else None
+
+        text = one(self.instructions, self.cycles) or "not counted"
+        raw = one(self.raw_instructions, self.raw_cycles)
+        enc = one(self.encode_instructions, self.encode_cycles)
+        if raw is not None:
+            text += f" (predict_raw {raw}, encode {enc or 'not counted'})"
+        return text
 
     def to_dict(self) -> dict[str, object]:
         """The report as JSON-ready data (``mipnn firmware --report``)."""
@@ -128,6 +156,15 @@ class FirmwareReport:
             "instructions_per_inference": self.instructions,
             "cycles_per_inference": self.cycles,
             "counted_calls": list(self.counted_calls),
+            "raw_vectors": self.raw_vectors,
+            "raw_mismatches": len(self.raw_mismatches),
+            "raw_inference_stack_bytes": self.raw_call_stack_bytes,
+            "raw_instructions_per_inference": self.raw_instructions,
+            "raw_cycles_per_inference": self.raw_cycles,
+            "encode_instructions": self.encode_instructions,
+            "encode_cycles": self.encode_cycles,
+            "raw_counted_calls": list(self.raw_counted_calls),
+            "encode_counted_calls": list(self.encode_counted_calls),
             "notes": list(self.notes),
             "seconds": {
                 "build": round(self.build_seconds, 3),
@@ -163,21 +200,27 @@ def table_header() -> str:
     return (
         f"{'target':<10} {'vectors':>7} {'differ':>6} {'flash B':>8} {'RAM B':>6} "
         f"{'model flash B':>13} {'model RAM B':>11} {'stack B':>7} {'instr':>7} "
-        f"{'cycles':>7}  {'strategy':<9} verdict"
+        f"{'cycles':>7} {'raw':>7} {'encode':>7}  {'strategy':<9} verdict"
     )
 
 
 def table_row(report: FirmwareReport) -> str:
     """One run as a row of the table: target, vectors, how many differ, image flash and
     RAM, the model's flash and RAM, the stack of one inference, instructions, cycles (``-``
-    where not measured), the strategy and ``bit-exact`` or ``MISMATCH``."""
+    where not measured), the instructions or cycles of ``NAME_predict_raw`` and
+    ``NAME_encode`` (a version-2 model), the strategy and ``bit-exact`` or ``MISMATCH``.
+    Raw vectors count in vectors and differ."""
     r = report
     verdict = "bit-exact" if r.ok else "MISMATCH"
+    raw = r.raw_instructions if r.raw_instructions is not None else r.raw_cycles
+    enc = r.encode_instructions if r.encode_instructions is not None else r.encode_cycles
     return (
-        f"{r.target:<10} {r.n_vectors:>7} {len(r.mismatches):>6} {r.flash_bytes:>8} "
+        f"{r.target:<10} {r.n_vectors + r.raw_vectors:>7} "
+        f"{len(r.mismatches) + len(r.raw_mismatches):>6} {r.flash_bytes:>8} "
         f"{r.ram_bytes:>6} {_dash(r.model_flash_bytes):>13} "
         f"{_dash(r.model_ram_bytes):>11} {_dash(r.call_stack_bytes):>7} "
-        f"{_dash(r.instructions):>7} {_dash(r.cycles):>7}  {r.strategy:<9} {verdict}"
+        f"{_dash(r.instructions):>7} {_dash(r.cycles):>7} {_dash(raw):>7} {_dash(enc):>7}  "
+        f"{r.strategy:<9} {verdict}"
     )
 
 
@@ -188,5 +231,6 @@ def table_legend() -> str:
         "the stack); model flash/RAM: that image minus the same image without the "
         "model; stack: peak of one inference, measured on the target; instr: "
         "instructions of one inference (QEMU, counted); cycles: AVR cycles of one "
-        "inference (simavr, exact)"
+        "inference (simavr, exact); raw, encode: the same for NAME_predict_raw and "
+        "NAME_encode (version-2 models; their raw vectors are counted in vectors)"
     )

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mipnn.device.errors import FirmwareError
+from mipnn.device.rawcheck import RawOutput, parse_raw_lines
 from mipnn.trainer.model import Model, forward
 
 BEGIN_PREFIX = "~~~MIPNN BEGIN"
@@ -27,7 +28,7 @@ EXIT_CODES = {  # statuses the harness and platforms use (firmware/harness, firm
     127: "the firmware faulted (fault handler)",
 }
 _VECTOR_LINE = re.compile(r"vector (\d+) class (-?\d+) scores((?: -?\d+)*)\Z")
-_STACK_LINE = re.compile(r"~~~MIPNN STACK(?: used=(\d+))?(?: call=(\d+))?~~~\Z")
+_STACK_LINE = re.compile(r"~~~MIPNN STACK(?: used=(\d+))?(?: call=(\d+))?(?: raw=(\d+))?~~~\Z")
 
 
 class Mismatch(NamedTuple):
@@ -68,6 +69,8 @@ class HarnessOutput(NamedTuple):
     scores: np.ndarray  # int64 [V, K]
     stack_used: int | None  # peak stack bytes of the run, when the target measures it
     call_stack: int | None = None  # peak stack bytes of one inference
+    raw: RawOutput | None = None  # the raw vectors' lines (a version-2 model)
+    raw_call_stack: int | None = None  # peak stack bytes of one NAME_predict_raw
 
 
 def tail(text: str, n: int = 15) -> str:
@@ -127,12 +130,14 @@ def exit_error(target: str, code: int, output: str, errors: str) -> FirmwareErro
     )
 
 
-def parse_output(text: str, n_vectors: int, n_classes: int) -> HarnessOutput:
+def parse_output(text: str, n_vectors: int, n_classes: int, n_raw: int = 0,
+                 n_inputs: int = 0) -> HarnessOutput:
     """Parse the harness output (format in ``firmware/harness/mipnn_fw_main.c``).
 
     Raises FirmwareError unless the output has the BEGIN line with the expected counts,
-    exactly one well-formed line per vector in order, then (optionally) the stack line and
-    the sentinel line.
+    exactly one well-formed line per vector in order, then ``n_raw`` raw lines (of
+    ``n_inputs`` encoded inputs each), then (optionally) the stack line and the sentinel
+    line.
     """
     lines = [line.rstrip("\r") for line in text.splitlines()]
     try:
@@ -170,13 +175,18 @@ def parse_output(text: str, n_vectors: int, n_classes: int) -> HarnessOutput:
         classes[v] = int(match.group(2))
         scores[v] = values
     rest = body[n_vectors:]
-    stack_used = call_stack = None
+    raw = None
+    if n_raw:
+        raw = parse_raw_lines(rest, n_raw, n_classes, n_inputs, start + 2 + n_vectors, text)
+        rest = rest[n_raw:]
+    stack_used = call_stack = raw_stack = None
     if rest and rest[0].startswith(STACK_PREFIX):
         match = _STACK_LINE.match(rest[0])
         if not match:
             raise FirmwareError(f"malformed stack line: {rest[0]!r}")
         stack_used = int(match.group(1)) if match.group(1) else None
         call_stack = int(match.group(2)) if match.group(2) else None
+        raw_stack = int(match.group(3)) if match.group(3) else None
         rest = rest[1:]
     if not rest or rest[0] != SENTINEL:
         found = rest[0] if rest else "end of output"
@@ -184,7 +194,7 @@ def parse_output(text: str, n_vectors: int, n_classes: int) -> HarnessOutput:
             f"the firmware did not finish: expected {SENTINEL!r} after {n_vectors} vectors, "
             f"found {found!r}\n{tail(text)}"
         )
-    return HarnessOutput(classes, scores, stack_used, call_stack)
+    return HarnessOutput(classes, scores, stack_used, call_stack, raw, raw_stack)
 
 
 def compare(

@@ -34,7 +34,7 @@ import pandas as pd
 from mipnn.trainer.csv_reader import read_csv
 from mipnn.trainer.datasets import sources as dataset_sources
 from mipnn.trainer.download import locate
-from mipnn.trainer.encoding import encode, encoding_notes, fit_features
+from mipnn.trainer.encoding import encode, encoding_notes, fit_features, raw_values
 from mipnn.trainer.errors import DataError
 from mipnn.trainer.provenance import read_provenance
 from mipnn.trainer.raw import has_raw_fields
@@ -51,6 +51,8 @@ class Dataset:
     ``X_*`` are ``uint8 [n, len(features)]`` in ``[0, levels]``; ``y_*`` are ``int64`` indices
     into ``classes`` (the labels as they appear in the data). ``provenance`` reloads exactly
     this split with :func:`load_from_provenance`; ``notes`` are remarks for the user.
+    ``raw_test`` is the test set as the raw integers a device reads (ARCHITECTURE.md 8;
+    :func:`mipnn.trainer.encoding.raw_values`), for version-2 features, else None.
     """
 
     name: str
@@ -65,6 +67,7 @@ class Dataset:
     y_test: np.ndarray
     provenance: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    raw_test: np.ndarray | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -153,6 +156,9 @@ def load_dataset(
     notes.extend(encoding_notes(features, [pool_frame, test_frame]))
     X_pool = encode(features, levels, pool_frame, source=where)
     X_test = encode(features, levels, test_frame, source=where)
+    raw_test = None
+    if has_raw_fields(features):
+        raw_test = raw_values(features, test_frame, source=where)
 
     if train_size is not None:
         available = len(train)
@@ -186,6 +192,7 @@ def load_dataset(
         y_test=y_test,
         provenance=provenance,
         notes=notes,
+        raw_test=raw_test,
     )
 
 

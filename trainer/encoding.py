@@ -194,14 +194,14 @@ def fit_features(
     return features
 
 
-def scale_notes(features: list[dict]) -> list[str]:
-    """One note per numeric raw column whose scale is not 1: what a device supplies."""
-    notes = []
-    for col in raw_columns(features) if has_raw_fields(features) else []:
-        if col.kind == "numeric" and col.scale != 1:
-            notes.append(f"column {col.name}: decimals; raw value = round(value * {col.scale}) "
-                         f"(scale {col.scale}; --raw-scale {col.name}=S to change it)")
-    return notes
+def scale_summary(features: list[dict]) -> str | None:
+    """One line saying how a device supplies each decimal column (a numeric raw column
+    whose scale is not 1), e.g. ``temp x100, humidity x10000``; None when there is none."""
+    if not has_raw_fields(features):
+        return None
+    scaled = [f"{c.name} x{c.scale}" for c in raw_columns(features)
+              if c.kind == "numeric" and c.scale != 1]
+    return ", ".join(scaled) or None
 
 
 def _series(frame: pd.DataFrame, col: str, feat: dict, source: str) -> pd.Series:

@@ -4,7 +4,8 @@ every score and class with the Python reference bit for bit, and measures and re
 sizes, stack and the instructions (AVR: cycles) of one inference. One module per job:
 ``targets`` (the make fragments as data), ``vectors`` (golden vectors), ``build``,
 ``run`` (running an image, parsing its output, comparing), ``measure``, ``report`` and
-``driver`` (``run_firmware``, all of it for one target and strategy)."""
+``driver`` (``run_firmware``, all of it for one target and strategy); ``rawcheck`` holds
+the raw golden vectors of a version-2 model and their comparison."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from mipnn.device.build import build_runner
 from mipnn.device.driver import run_firmware
 from mipnn.device.errors import FirmwareError
 from mipnn.device.measure import count_exec_log
+from mipnn.device.rawcheck import RawMismatch, compare_raw, raw_golden_vectors
 from mipnn.device.report import (
     FirmwareReport,
     table_header,
@@ -37,8 +39,10 @@ __all__ = [
     "FirmwareReport",
     "HarnessOutput",
     "Mismatch",
+    "RawMismatch",
     "build_runner",
     "compare",
+    "compare_raw",
     "cost_profile",
     "count_exec_log",
     "expand_targets",
@@ -47,6 +51,7 @@ __all__ = [
     "list_targets",
     "missing_tools",
     "parse_output",
+    "raw_golden_vectors",
     "run_firmware",
     "table_header",
     "table_legend",

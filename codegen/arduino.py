@@ -6,6 +6,8 @@
     DIR/library.json                  the same for PlatformIO
     DIR/src/NAME.h, DIR/src/NAME.c    the generated model (as ``mipnn export`` writes it)
     DIR/examples/NAME/NAME.ino        reads examples over Serial, prints the class
+                                      (a version-2 model: raw values as a person types
+                                      them, decimals and category names or codes)
 
 Copy ``DIR`` into the Arduino ``libraries`` folder (or point PlatformIO's ``lib_deps`` at
 it); the example appears under File > Examples. The C is the same as ``mipnn export``
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from mipnn.codegen.export import generate, write_if_changed
 from mipnn.codegen.names import resolve_name
+from mipnn.codegen.rawinputs import RawPlan, raw_plan
 from mipnn.codegen.templating import (
     banner_lines,
     comment_safe,
@@ -74,6 +77,32 @@ def library_json(name: str, model_name: str, shape: str) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+def raw_sketch_context(raw: RawPlan, cname: str) -> dict[str, object]:
+    """What the example sketch of a version-2 model needs: per raw column its macro,
+    scale or category names (C strings), a line for its comment; the greeting; the size of
+    its line buffer (room for every column's longest value, at most 480 bytes)."""
+    columns = []
+    longest = 0
+    for c, col in enumerate(raw.columns):
+        label = comment_text(col.name)
+        names = [(k, c_string(v)) for k, v in enumerate(col.values)]
+        if col.kind == "numeric":
+            doc = f"{label}: a number (raw value = round(value * {col.scale}))"
+            width = 16
+        else:
+            shown = ", ".join(comment_text(v) for v in col.values[:6])
+            more = ", ..." if len(col.values) > 6 else ""
+            doc = f"{label}: a category ({shown}{more}; see {cname}.h) or its code"
+            width = max(len(v.encode("utf-8")) for v in col.values) + 2
+        longest += width + 1
+        columns.append({"index": c, "macro": raw.macros[c], "label": label, "names": names,
+                        "scale": col.scale, "doc": comment_safe(doc)})
+    hello = (f"# {cname}: send {len(raw.columns)} raw values per line: "
+             + ", ".join(col.name for col in raw.columns))
+    return {"columns": columns, "hello": c_string(hello),
+            "line_max": max(64, min(480, longest + 16))}
+
+
 def export_arduino(
     model: Model | str | Path,
     out_dir: Path,
@@ -110,6 +139,11 @@ def export_arduino(
             )
         ],
     }
+    example = "arduino/example.ino.j2"
+    raw = raw_plan(model, cname)
+    if raw is not None:
+        example = "arduino/example_raw.ino.j2"
+        context.update(raw_sketch_context(raw, cname))
     env = environment()
     written = [
         write_if_changed(out_dir / "src" / fname, text) for fname, text in gen.files.items()
@@ -117,7 +151,7 @@ def export_arduino(
     written.append(
         write_if_changed(
             out_dir / "examples" / cname / f"{cname}.ino",
-            env.get_template("arduino/example.ino.j2").render(context),
+            env.get_template(example).render(context),
         )
     )
     written.append(

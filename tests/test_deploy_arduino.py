@@ -205,3 +205,87 @@ def test_readme_avrdude_command_flashes_an_uno_in_simavr(tmp_path):
         board.wait(timeout=10)
         if board.stderr is not None:
             board.stderr.close()
+
+
+def _typed_raw(model: Model, fields: list[str]) -> list[int]:
+    """What the raw example sketch makes of one typed line: round(value * scale) of each
+    decimal (ties away from zero, saturated to int32), the code of each category name, an
+    integer code as typed, -1 for an unknown name."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from mipnn.trainer.raw import INT32_MAX, INT32_MIN, raw_columns
+
+    out = []
+    for col, text in zip(raw_columns(model.features), fields, strict=True):
+        text = text.strip()
+        if col.kind == "numeric":
+            r = int((Decimal(text) * col.scale).to_integral_value(rounding=ROUND_HALF_UP))
+        elif text in col.values:
+            r = col.values.index(text)
+        else:
+            r = int(text) if text.lstrip("+-").isdigit() else -1
+        out.append(min(max(r, INT32_MIN), INT32_MAX))
+    return out
+
+
+@pytest.mark.emulator
+def test_raw_example_sketch_reads_typed_values_in_simavr(tmp_path):
+    """A version-2 model's sketch: decimals parsed to fixed point without float, category
+    names or codes, every printed class and score equal to encode_raw and forward."""
+    from click.testing import CliRunner
+    from mipnn.cli import main
+    from mipnn.trainer.encoding import encode_raw
+
+    require_arduino()
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(60):
+        warm = i % 2 == 0
+        rows.append((f"{rng.uniform(20, 25) if warm else rng.uniform(15, 21):.2f}",
+                     f"{rng.uniform(0.2, 0.5) if warm else rng.uniform(0.4, 0.8):.3f}",
+                     str(rng.choice(["red", "blue", "green"])), "warm" if warm else "cold"))
+    csv = tmp_path / "weather.csv"
+    csv.write_text("temp,humidity,colour,label\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    path = tmp_path / "weather.json"
+    trained = CliRunner().invoke(main, ["train", "--csv", str(csv), "--target", "label",
+                                        "--hidden", "3", "--time-limit", "5", "--out",
+                                        str(path), "-q"])
+    assert trained.exit_code == 0, trained.output
+    model = load_model(path)
+    hex_file = build_sketch(path, model.name, tmp_path)
+
+    typed = [",".join(r[:3]) for r in rows[:12]] + [
+        "21.5 0.35 red",  # spaces
+        "  19.25 , 0.4 , 2 ",  # a code
+        "18.005, 0.4445, purple",  # ties away from zero (18.005 * 100 is 1800.4999... in binary)
+        "-18.005,-0.0005,+1",
+        "99999999999, -0.0000001, 7",  # saturates; an unseen code
+        "-2147483648, 1234567.123456789, -1",
+    ]
+    inputs = typed[:3] + ["# a comment", "1,2", "-3, 1e5, red", ""] + typed[3:]
+    (tmp_path / "in.txt").write_text("\n".join(inputs) + "\n")
+    runner = build_runner("avr", tmp_path / "runner")
+    run = subprocess.run(
+        [str(runner), "--mcu", "atmega328p", "--freq", "16000000", "--baud", "28800",
+         "--input", str(tmp_path / "in.txt"), "--lines", str(1 + len(typed) + 2),
+         "--max-cycles", "800000000", str(hex_file)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = [line.rstrip("\r") for line in run.stdout.splitlines()]
+    assert out[0] == "# weather: send 3 raw values per line: temp, humidity, colour"
+    errors = [line for line in out if line.startswith("error:")]
+    assert errors == ["error: expected 3 values, got 2",
+                      "error: value 2 is not a number: 1e5"]
+    raw = np.array([_typed_raw(model, re.split(r",|\s+", t.strip()) if "," not in t
+                               else t.split(",")) for t in typed])
+    X = encode_raw(model.features, model.levels, raw)
+    want_scores, want_classes = forward(model, X)
+    results = [line for line in out if line.startswith("class ")]
+    assert len(results) == len(typed)
+    for v, line in enumerate(results):
+        match = re.match(r"class (\d+) scores((?: -?\d+)+) : (.*)\Z", line)
+        assert match, line
+        assert int(match.group(1)) == want_classes[v], (typed[v], line)
+        assert [int(s) for s in match.group(2).split()] == want_scores[v].tolist(), typed[v]
+        assert match.group(3) == model.classes[want_classes[v]]

@@ -375,10 +375,11 @@ def section(model_path: Path, reports: list[FirmwareReport], seconds: float,
     return "\n".join(out)
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace the deployment section of docs/RESULTS.md (or add it), leaving the rest."""
+def write_section(text: str, path: Path = RESULTS, heading: str = HEADING) -> None:
+    """Replace the section ``heading`` (default: the deployment section) of
+    docs/RESULTS.md, or add it, leaving the rest."""
     current = path.read_text(encoding="utf-8") if path.exists() else "# Results\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     block = text.rstrip("\n") + "\n\n"
     if pattern.search(current):
         updated = pattern.sub(lambda _m: block, current, count=1)

@@ -5,6 +5,7 @@ data sets and MIP instances the trainer's tests build."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -756,7 +757,7 @@ def adult_version_2() -> Model:
     raw_min and raw_max are its min and max."""
     from mipnn.trainer.model import load_model, model_from_dict
 
-    data = load_model(ADULT).to_dict()
+    data = json.loads(load_model(ADULT).to_json())
     data["version"] = 2
     for f in data["input"]["features"]:
         if f["kind"] == "numeric":

@@ -233,8 +233,9 @@ def test_raw_example_sketch_reads_typed_values_in_simavr(tmp_path):
     """A version-2 model's sketch: decimals parsed to fixed point without float, category
     names or codes, every printed class and score equal to encode_raw and forward."""
     from click.testing import CliRunner
-    from mipnn.cli import main
     from mipnn.trainer.encoding import encode_raw
+
+    from mipnn.cli import main
 
     require_arduino()
     rng = np.random.default_rng(5)

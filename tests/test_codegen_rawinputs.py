@@ -101,5 +101,5 @@ def test_non_consecutive_one_hot_columns_use_a_switch(tmp_path):
     model.features = [features[i] for i in order]
     plan = raw_plan(model, "rawnet")
     assert plan is not None and plan.sources[0].base is None
-    assert "switch (rk)" in render(model, strategy="int8")["rawnet.c"]
+    assert "switch ((uint_fast16_t)rk)" in render(model, strategy="int8")["rawnet.c"]
     check_on_host(model, "int8", tmp_path)

@@ -13,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import EMULATED, adult_version_2, raw_model, require_targets
+from conftest import EMULATED, adult_version_2, raw_model, raw_specs, require_targets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mipnn.trainer.encoding import encode_raw
 from mipnn.trainer.model import forward, load_model, save_model
 from mipnn.trainer.raw import INT32_MAX, INT32_MIN
@@ -160,3 +162,20 @@ def test_raw_entry_points_are_measured_on_cortex_m3_and_avr(tmp_path):
     assert m3.encode_instructions and avr.encode_cycles
     assert len(m3.raw_counted_calls) == 6 and len(m3.encode_counted_calls) == 3
 
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(spec=raw_specs(), levels=st.integers(1, 255), seed=st.integers(0, 2**31),
+       strategy=st.sampled_from(["unrolled", "int8", "compact"]))
+def test_random_raw_models_through_the_harness_on_the_host(tmp_path_factory, spec, levels,
+                                                           seed, strategy):
+    """The harness itself (not only a test main): random scales, ranges near the int32
+    limits, constant columns, L from 1 to 255, every int32 edge."""
+    require_targets(("host",))
+    tmp = tmp_path_factory.mktemp("rawprop")
+    path = save_model(raw_model(seed, spec, [3], levels=levels), tmp / "m.json")
+    model = load_model(path)
+    r = run_firmware(path, "host", golden_vectors(model, n_random=2), workdir=tmp,
+                     strategy=strategy, measure=False)
+    assert r.raw_vectors > 0 and r.ok, r.summary()

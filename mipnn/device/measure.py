@@ -9,7 +9,9 @@
   few vectors (``VARIANT=measure``) runs under ``-singlestep -d exec,nochain`` and the
   executed instructions between the entry of ``NAME_predict`` and the return to its caller
   are counted from the log; exact cycles per inference on AVR, from the simavr runner
-  (``--measure``). The largest count over the measured calls is reported.
+  (``--measure``). The largest count over the measured calls is reported. For a
+  version-2 model the same for ``NAME_predict_raw`` and ``NAME_encode`` (raw vectors in
+  the measure image; on QEMU from the same log, on AVR one run per function).
 """
 
 from __future__ import annotations

@@ -105,13 +105,17 @@ def raw_locals(inputs: list[NumericInput]) -> dict[str, bool]:
     }
 
 
+IDENT_MAX = 40  # characters of a raw column's macro suffix
+
+
 def raw_idents(names: list[str]) -> list[str]:
-    """C identifier suffixes for the raw columns: upper case, other characters ``_``,
-    made distinct with ``_2``, ``_3``, ... in order."""
+    """C identifier suffixes for the raw columns: upper case, other characters ``_``, at
+    most ``IDENT_MAX`` characters, made distinct with ``_2``, ``_3``, ... in order."""
     out: list[str] = []
     seen: set[str] = set()
     for name in names:
-        base = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "COLUMN"
+        base = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()[:IDENT_MAX].rstrip("_")
+        base = base or "COLUMN"
         ident, k = base, 1
         while ident in seen:
             k += 1

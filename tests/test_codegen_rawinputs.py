@@ -91,6 +91,8 @@ def test_a_version_1_model_has_no_raw_entry_points(strategy):
 def test_raw_identifiers_are_c_names_and_distinct():
     assert raw_idents(["age", "capital-gain", "capital_gain", "1st", "", "é"]) == [
         "AGE", "CAPITAL_GAIN", "CAPITAL_GAIN_2", "1ST", "COLUMN", "COLUMN_2"]
+    long = raw_idents(["x" * 500, "x" * 501])
+    assert long == ["X" * 40, "X" * 40 + "_2"]
 
 
 def test_non_consecutive_one_hot_columns_use_a_switch(tmp_path):

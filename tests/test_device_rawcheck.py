@@ -179,3 +179,14 @@ def test_random_raw_models_through_the_harness_on_the_host(tmp_path_factory, spe
     r = run_firmware(path, "host", golden_vectors(model, n_random=2), workdir=tmp,
                      strategy=strategy, measure=False)
     assert r.raw_vectors > 0 and r.ok, r.summary()
+
+
+def test_raw_entry_points_under_the_host_sanitizers(tmp_path):
+    """AddressSanitizer and UndefinedBehaviorSanitizer on the host harness, every edge
+    (NAME_encode and the fused NAME_predict_raw)."""
+    require_targets(("host",))
+    path = save_model(raw_model(5, EDGE_SPEC, [6, 3]), tmp_path / "edges.json")
+    model = load_model(path)
+    r = run_firmware(path, "host", golden_vectors(model, n_random=2), workdir=tmp_path,
+                     strategy="unrolled", sanitize=True)
+    assert r.raw_vectors > 30 and r.ok, r.summary()

@@ -43,6 +43,12 @@ class RawColumn:
     values: list[str] = field(default_factory=list)
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """``repr(text)`` cut to ``limit`` characters, for an error message."""
+    out = repr(text)
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
 def numeric_source(feature: dict[str, Any]) -> str:
     """The raw column a numeric feature reads: its ``source``, else its own name."""
     return str(feature.get("source", feature.get("name")))
@@ -68,20 +74,20 @@ def raw_columns(features: list[dict[str, Any]]) -> list[RawColumn]:
         name = numeric_source(feat) if numeric else str(feat.get("source"))
         kind = "numeric" if numeric else "categorical"
         if kinds.setdefault(name, kind) != kind:
-            raise ValueError(f"feature {i}: column {name!r} is read both as a number and as "
-                             "a category")
+            raise ValueError(f"feature {i}: column {_shown(name)} is read both as a number "
+                             "and as a category")
         col = columns.setdefault((kind, name), RawColumn(name, kind))
         if numeric:
             scale = int(feat.get("scale", 1))
             if col.features and scale != col.scale:
                 raise ValueError(f"feature {i}: scale {scale} differs from {col.scale}, the "
-                                 f"scale of the other features reading column {name!r}")
+                                 f"scale of the other features reading column {_shown(name)}")
             col.scale = scale
         else:
             value = str(feat.get("value"))
             if value in col.values:
-                raise ValueError(f"feature {i}: value {value!r} of column {name!r} is listed "
-                                 "twice")
+                raise ValueError(f"feature {i}: value {_shown(value)} of column "
+                                 f"{_shown(name)} is listed twice")
             col.values.append(value)
         col.features.append(i)
     return list(columns.values())
@@ -151,7 +157,7 @@ def raw_range(lo: float, hi: float, scale: int, name: str) -> tuple[int, int]:
     for v in (lo, hi):
         if not math.isfinite(v) or abs(v * scale) > INT32_MAX:
             raise ValueError(
-                f"column {name!r}: value {v:g} at scale {scale} is beyond the int32 range of "
+                f"column {_shown(name)}: value {v:g} at scale {scale} is beyond the int32 range of "
                 "a raw reading; choose a smaller scale (--raw-scale) or rescale the column")
     r = round_scaled(np.array([lo, hi]), scale)
     return int(r[0]), int(r[1])

@@ -12,7 +12,7 @@ TARGETS ?= host cortex-m3
 TRAIN_ARGS ?= --dataset breast_cancer --train-size 100 --hidden 8 --bound 1 --time-limit 30 --seed 0
 PYTEST_ARGS ?=
 
-.PHONY: help demo deps venv train export firmware test lint clean bench-deploy bench-paper
+.PHONY: help demo deps venv train export firmware test lint clean bench-deploy bench-raw bench-paper
 
 help:
 	@echo "make demo      install, train on breast_cancer, export C, verify on $(TARGETS)"
@@ -54,6 +54,11 @@ firmware: venv
 # table and rewrites the "Deployment (issue 5)" section of docs/RESULTS.md.
 bench-deploy: venv
 	$(PY) bench/deploy.py
+
+# NAME_predict_raw beside NAME_predict (and NAME_encode) on every installed target for the
+# Adult bench model made version 2; rewrites "Raw values on the device (issue 23)".
+bench-raw: venv
+	$(PY) bench/raw.py
 
 # The paper's benchmark (issue 3), resumable: runs are cached in bench/results/paper.jsonl;
 # rewrites the "Paper benchmark (issue 3)" section of docs/RESULTS.md.

@@ -7,6 +7,7 @@ section).
     .venv/bin/python bench/raw.py [--model bench/models/adult-108-16-2.json]
                                   [--data-dir DIR] [--json FILE] [--no-write]
 
+``make bench-raw`` runs it.
 The model is the Adult bench model, a version-1 file, made version 2 by ``version_2``:
 its numeric columns are integers, so each gets scale 1 and raw_min/raw_max = its min/max
 (the network is unchanged; the encoding of its numeric inputs becomes section 8's exact

@@ -1,4 +1,5 @@
-"""Raw values to integer inputs (ARCHITECTURE.md 3): quantise, fit_features, encode."""
+"""Raw values to integer inputs (ARCHITECTURE.md 3, and 8 for version 2): quantise,
+fit_features, encode, raw_values, encode_raw."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from mipnn.trainer.encoding import category_strings, encode, fit_features, quantise
+from mipnn.trainer.encoding import (
+    category_strings,
+    encode,
+    encode_raw,
+    fit_features,
+    quantise,
+    raw_values,
+)
 from mipnn.trainer.errors import DataError
 from mipnn.trainer.model import Layer, Model
 
@@ -241,3 +249,80 @@ def test_a_column_of_huge_values_keeps_its_information():
     feats = fit_features(frame)
     x = encode(feats, 255, frame)[:, 0]
     assert x.min() == 0 and x.max() == 255 and len(np.unique(x)) > 150
+
+
+# --------------------------------------------------------------------------- raw values (8)
+
+
+def _weather() -> pd.DataFrame:
+    return pd.DataFrame({
+        "temp": [21.5, 19.25, np.nan, 18.75, 2.675],
+        "count": [3, 7, 1, 12, 5],
+        "colour": ["red", "blue", None, "green", "red"],
+    })
+
+
+def test_fit_features_gives_raw_fields_and_the_scale_per_column():
+    feats = fit_features(_weather())
+    temp, count = feats[0], feats[1]
+    assert (temp["scale"], temp["raw_min"], temp["raw_max"]) == (1000, 2675, 21500)
+    assert (count["scale"], count["raw_min"], count["raw_max"]) == (1, 1, 12)
+    assert "scale" not in feats[2]  # one-hot
+    over = fit_features(_weather(), scales={"temp": 4})
+    assert (over[0]["scale"], over[0]["raw_min"], over[0]["raw_max"]) == (4, 11, 86)
+    with pytest.raises(DataError, match="raw-scale column"):
+        fit_features(_weather(), scales={"nope": 10})
+    with pytest.raises(DataError, match="categorical"):
+        fit_features(_weather(), scales={"colour": 10})
+    with pytest.raises(DataError, match="int32"):
+        fit_features(_weather(), scales={"count": 10**9})
+
+
+def test_a_column_beyond_int32_gives_a_version_1_feature_list():
+    frame = pd.DataFrame({"big": [0.0, 3e12], "small": [1.0, 2.0]})
+    feats = fit_features(frame)
+    assert all("scale" not in f for f in feats)
+
+
+def test_encode_of_version_2_features_is_encode_raw_of_raw_values():
+    frame = _weather()
+    feats = fit_features(frame)
+    raw = raw_values(feats, frame)
+    # temp: the median (19.0) imputed, 2.675 * 1000 exactly; colour: codes in value order
+    assert raw[:, 0].tolist() == [21500, 19250, 19000, 18750, 2675]
+    assert raw[:, 2].tolist() == [2, 0, -1, 1, 2]
+    X = encode(feats, 255, frame)
+    np.testing.assert_array_equal(X, encode_raw(feats, 255, raw))
+    by_name = pd.DataFrame(raw, columns=["temp", "count", "colour"])
+    np.testing.assert_array_equal(X, encode_raw(feats, 255, by_name[["colour", "count", "temp"]]))
+    # section 8's formula, e.g. temp over [2675, 21500] (d = 18825) at 19250
+    assert int(X[1, 0]) == (2 * 255 * (19250 - 2675) + 18825) // (2 * 18825)
+
+
+def test_encode_raw_refuses_what_no_device_supplies():
+    feats = fit_features(_weather())
+    with pytest.raises(DataError, match="shape"):
+        encode_raw(feats, 255, np.zeros((2, 2)))
+    with pytest.raises(DataError, match="integers"):
+        encode_raw(feats, 255, np.array([[1.5, 2, 0]]))
+    with pytest.raises(DataError, match="int32"):
+        encode_raw(feats, 255, np.array([[2**31, 2, 0]]))
+    with pytest.raises(DataError, match="no column 'colour'"):
+        encode_raw(feats, 255, pd.DataFrame({"temp": [1], "count": [1]}))
+    v1 = [{"name": "a", "kind": "numeric", "min": 0.0, "max": 1.0}]
+    with pytest.raises(DataError, match="version-1"):
+        encode_raw(v1, 255, np.zeros((1, 1), dtype=np.int64))
+
+
+def test_features_sharing_a_raw_column():
+    """Clamped copies of one column: one raw value, each copy its own range."""
+    feats = [
+        {"name": "age", "kind": "numeric", "min": 17, "max": 90, "scale": 1, "raw_min": 17,
+         "raw_max": 90},
+        {"name": "age<=45", "kind": "numeric", "source": "age", "min": 17, "max": 45,
+         "scale": 1, "raw_min": 17, "raw_max": 45},
+    ]
+    frame = pd.DataFrame({"age": [17, 30, 45, 60]})
+    assert raw_values(feats, frame).tolist() == [[17], [30], [45], [60]]
+    X = encode(feats, 255, frame)
+    assert X[:, 1].tolist() == [0, 118, 255, 255] and X[:, 0].tolist() == [0, 45, 98, 150]

@@ -294,7 +294,7 @@ def encoding_notes(features: list[dict], frames: list[pd.DataFrame]) -> list[str
         if feat.get("kind") == "onehot":
             categories.setdefault(feat["source"], set()).add(feat["value"])
     for feat in features:
-        col = feat["name"] if feat.get("kind") == "numeric" else feat.get("source")
+        col = numeric_source(feat) if feat.get("kind") == "numeric" else feat.get("source")
         if col in seen or any(col not in f.columns for f in frames):
             continue
         seen.add(col)

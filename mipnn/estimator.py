@@ -53,7 +53,10 @@ class MIPNetClassifier(ClassifierMixin, BaseEstimator):
     ``teacher=None`` for none), ``validation_fraction`` (the stratified share of the
     examples held out to choose between networks), ``solver``, ``threads``,
     ``train_options`` (a dict of any other field of mipnn.trainer.train_config.TrainConfig,
-    e.g. ``{"prune": 4.0}``) and ``verbose`` (print the trainer's messages).
+    e.g. ``{"prune": 4.0}``), ``raw_scales`` (a dict column -> scale S: the device's raw
+    value of that numeric column is ``round(value * S)``, ARCHITECTURE.md 8; default the
+    power of ten that makes its training values integers) and ``verbose`` (print the
+    trainer's messages).
 
     Fitted attributes: ``classes_`` (the labels, sorted), ``n_features_in_``,
     ``feature_names_in_`` (for a DataFrame with string column names), ``model_`` (the
@@ -66,7 +69,8 @@ class MIPNetClassifier(ClassifierMixin, BaseEstimator):
                  margin: Any = AUTO, select: Any = AUTO, gd_restarts: Any = AUTO,
                  weight_penalty: Any = AUTO, teacher: Any = AUTO,
                  validation_fraction: float = 0.1, solver: str = "highspy", threads: int = 1,
-                 train_options: dict[str, Any] | None = None, verbose: bool = False) -> None:
+                 train_options: dict[str, Any] | None = None,
+                 raw_scales: dict[str, int] | None = None, verbose: bool = False) -> None:
         self.hidden = hidden
         self.bound = bound
         self.objective = objective
@@ -82,6 +86,7 @@ class MIPNetClassifier(ClassifierMixin, BaseEstimator):
         self.solver = solver
         self.threads = threads
         self.train_options = train_options
+        self.raw_scales = raw_scales
         self.verbose = verbose
 
     def __sklearn_tags__(self) -> Any:
@@ -107,7 +112,8 @@ class MIPNetClassifier(ClassifierMixin, BaseEstimator):
         config, auto = self._config(seed)
         try:
             ds = dataset_from_frame(frame, y_index, labels, levels=int(self.levels), seed=seed,
-                                    val_fraction=float(self.validation_fraction))
+                                    val_fraction=float(self.validation_fraction),
+                                    raw_scales=self.raw_scales)
             config, chosen = resolve_defaults(config, auto, ds)
             result = train_with_defaults(ds, config, chosen,
                                          on_message=print if self.verbose else None)

@@ -205,15 +205,17 @@ def dataset_from_frame(
     levels: int = 255,
     seed: int = 0,
     val_fraction: float = VAL_FRACTION,
+    raw_scales: dict[str, int] | None = None,
 ) -> Dataset:
     """A Dataset of examples held in memory (the estimator's ``fit``): raw feature columns
     ``frame`` and class indices ``y`` into ``classes``. The features are fitted on all of
-    ``frame`` and encoded as for a CSV file (one-hot for every non-numeric column); a
+    ``frame`` (``raw_scales`` as in :func:`load_dataset`) and encoded as for a CSV file
+    (one-hot for every non-numeric column); a
     stratified ``val_fraction`` of the examples is the validation split (none when
     ``val_fraction`` is 0 or a class has too few examples to split, with a note); there is
     no test split and no provenance (the data are not in a file)."""
     y = np.asarray(y, dtype=np.int64)
-    features = fit_features(frame, None)
+    features = fit_features(frame, None, raw_scales)
     if not features:
         raise DataError(f"{name}: no usable feature columns")
     notes = encoding_notes(features, [frame])

@@ -69,12 +69,21 @@ def recorded_test_inputs(model: Model, data_dir: Path | None = None
                          ) -> tuple[np.ndarray | None, str | None]:
     """The encoded test split of the data set the model's provenance records, or, when the
     model records none or it cannot be loaded, None and a note saying why."""
+    X, _, note = recorded_test_split(model, data_dir)
+    return X, note
+
+
+def recorded_test_split(model: Model, data_dir: Path | None = None
+                        ) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+    """As :func:`recorded_test_inputs`, with the test split also as raw values (the int32
+    readings of ARCHITECTURE.md 8; None for a version-1 model): ``(X, raw, note)``."""
     if not data_provenance(model.training):
-        return None, "the model file records no training data set"
+        return None, None, "the model file records no training data set"
     try:
-        return load_for_model(model, data_dir=data_dir).X_test, None
+        ds = load_for_model(model, data_dir=data_dir)
     except MipnnError as exc:
-        return None, f"test split not available ({exc})"
+        return None, None, f"test split not available ({exc})"
+    return ds.X_test, ds.raw_test, None
 
 
 def load_for_start(start: Model, source: str, dataset: str | None, csv: Path | None,

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from mipnn.cli.options import parse_hidden, pct
+from mipnn.cli.options import echo_scales, parse_hidden, parse_raw_scales, pct
 from mipnn.trainer.errors import MipnnError
 
 BATCH_KEYS = ("batch_size", "epochs", "batch_variant", "workers", "scheduler", "checkpoint",
@@ -64,9 +64,11 @@ def run_batch(opts: dict[str, Any]) -> None:
     out: Path = opts["out"]
     ds = load_dataset(opts["dataset"], csv=opts["csv_path"], target=opts["target_col"],
                       data_dir=opts["data_dir"], train_size=opts["train_size"],
-                      seed=opts["seed"], levels=opts["levels"] or 255)
+                      seed=opts["seed"], levels=opts["levels"] or 255,
+                      raw_scales=parse_raw_scales(opts["raw_scales"]))
     for note in ds.notes:
         click.echo(f"note: {note}", err=True)
+    echo_scales(ds.features)
     spec = NetworkSpec(n_inputs=int(ds.X_train.shape[1]), hidden=hidden,
                        n_classes=len(ds.classes), bound=opts["bound"], levels=int(ds.levels),
                        objective=opts["objective"], margin=opts["margin"] or 1)

@@ -85,7 +85,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
     from mipnn.codegen.names import resolve_name
     from mipnn.codegen.ranges import analyse_ranges
     from mipnn.trainer.model import load_model
-    from mipnn.trainer.model_data import recorded_test_inputs
+    from mipnn.trainer.model_data import recorded_test_split
     from mipnn.trainer.provenance import data_provenance
 
     model = load_model(model_path)
@@ -94,22 +94,25 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
     names, notes = device.expand_targets(targets)
     for note in notes:
         click.echo(f"note: {note}", err=True)
-    test_X = None
+    test_X = test_raw = None
     if data_provenance(model.training) and vectors > 0:
-        test_X, note = recorded_test_inputs(model, data_dir)
+        test_X, test_raw, note = recorded_test_split(model, data_dir)
         if note is not None:
             click.echo(f"note: {note}; using edge and random vectors only", err=True)
     failed = False
     reports = []
     click.echo(device.table_header())
     for t in names:
-        X_t, note = device.target_vectors(model, test_X, t, vectors, n_random)
+        X_t, note = device.target_vectors(model, test_X, t, vectors, n_random,
+                                          test_raw=test_raw)
+        # a version-2 model: also the test split as raw values (ARCHITECTURE.md 8)
+        R_t = device.target_raw_vectors(model, test_raw, t, vectors, n_random)
         if note is not None:
             click.echo(f"note: {note}", err=True)
         for strategy in dict.fromkeys(strategies or ("auto",)):
             r = device.run_firmware(model_path, t, X_t, workdir=build_dir, strategy=strategy,
                                     measure=measure, flash_budget=flash_budget,
-                                    sanitize=sanitize)
+                                    sanitize=sanitize, raw_vectors=R_t)
             reports.append(r)
             click.echo(device.table_row(r))
             for line in r.describe_mismatches(limit=5):

@@ -1,6 +1,7 @@
 """What the commands share: the user-error wrapper (exit status 2, one line), the data
 source options and their check, the flash budget option, the parsing of option values
-(``--hidden 16,8``, ``--highs-option NAME=VALUE``), percentages as the commands print them,
+(``--hidden 16,8``, ``--highs-option NAME=VALUE``, ``--raw-scale COL=S``) and the line on
+the raw scales, percentages as the commands print them,
 and a command whose advanced options are listed by ``--help-all`` only."""
 
 from __future__ import annotations
@@ -122,6 +123,32 @@ def parse_solver_options(items: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
                     pass
         out.append((name.strip(), value))
     return tuple(out)
+
+
+def parse_raw_scales(items: tuple[str, ...]) -> dict[str, int]:
+    """``--raw-scale COL=S`` pairs: the scale of a numeric column's raw values."""
+    scales: dict[str, int] = {}
+    for item in items:
+        name, sep, text = item.rpartition("=")
+        try:
+            scale = int(text)
+        except ValueError:
+            scale = 0
+        if not sep or not name or scale < 1:
+            raise MipnnError(f"--raw-scale {item!r}: expected COLUMN=S with a positive "
+                             "integer S, e.g. temperature=100")
+        scales[name] = scale
+    return scales
+
+
+def echo_scales(features: list[dict]) -> None:
+    """The raw-value scale of each decimal column (ARCHITECTURE.md 8), on one line."""
+    from mipnn.trainer.encoding import scale_summary
+
+    scales = scale_summary(features)
+    if scales:
+        click.echo(f"raw: decimal columns on the device are round(value * scale): {scales} "
+                   "(--raw-scale COL=S to change)")
 
 
 def pct(value: float | None) -> str:

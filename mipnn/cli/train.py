@@ -15,7 +15,9 @@ from mipnn.cli.options import (
     HelpAllCommand,
     apply_options,
     check_source,
+    echo_scales,
     parse_hidden,
+    parse_raw_scales,
     parse_solver_options,
     pct,
     user_errors,
@@ -25,7 +27,7 @@ from mipnn.trainer.defaults import AUTO_LEVERS, PLAIN
 
 # the options that are not TrainConfig fields (data, files, output)
 NOT_CONFIG = ("dataset", "csv_path", "target_col", "data_dir", "train_size", "hidden",
-              "levels", "highs_options", "plot", "start_path", "out", "quiet",
+              "levels", "highs_options", "plot", "start_path", "out", "quiet", "raw_scales",
               "defaults_rule", *BATCH_KEYS)
 
 
@@ -127,7 +129,8 @@ def run_single(opts: dict[str, Any]) -> None:
         start_model = load_start_model(start_path, config, opts["levels"])
         ds = load_for_start(start_model, str(start_path), opts["dataset"], **source)
     else:
-        ds = load_dataset(opts["dataset"], levels=opts["levels"] or 255, **source)
+        ds = load_dataset(opts["dataset"], levels=opts["levels"] or 255,
+                          raw_scales=parse_raw_scales(opts["raw_scales"]), **source)
     for note in ds.notes:
         click.echo(f"note: {note}", err=True)
     config, chosen = resolve_defaults(config, auto, ds)
@@ -144,6 +147,7 @@ def run_single(opts: dict[str, Any]) -> None:
         f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs, "
         f"classes {', '.join(ds.classes)}"
     )
+    echo_scales(ds.features)
     click.echo(
         f"train: {shape} network, weights in [-{config.bound}, {config.bound}], "
         f"{config.objective}, time limit {config.time_limit:g} s, seed {config.seed}"

@@ -40,6 +40,10 @@ COMMON_OPTIONS: list[Decorator] = [
                  show_default=True, help="solver time limit in seconds"),
     click.option("--seed", type=int, default=0, show_default=True,
                  help="data split and solver seed"),
+    click.option("--raw-scale", "raw_scales", multiple=True, metavar="COL=S",
+                 help="a numeric column's raw values on the device are round(value * S) "
+                      "(default: the power of ten that makes its training values integers, "
+                      "at most 10**6; repeatable; ARCHITECTURE.md 8)"),
     click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True),
     click.option("--start", "start_path", type=click.Path(path_type=Path, dir_okay=False),
                  metavar="MODEL.json",

@@ -31,7 +31,7 @@ from mipnn.device.targets import (
     target_info,
     vector_budget,
 )
-from mipnn.device.vectors import golden_vectors, target_vectors
+from mipnn.device.vectors import golden_vectors, target_raw_vectors, target_vectors
 
 __all__ = [
     "SENTINEL",
@@ -57,6 +57,7 @@ __all__ = [
     "table_legend",
     "table_row",
     "target_info",
+    "target_raw_vectors",
     "target_vectors",
     "vector_budget",
     "write_report",

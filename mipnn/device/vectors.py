@@ -1,12 +1,14 @@
 """Golden input vectors: the inputs compiled into the firmware image and run on the target
 (rows of the test split, edge cases, random vectors), deterministic for a seed, as many as
-fit a target's flash, and the check that a set of vectors is valid input for a model."""
+fit a target's flash (with a version-2 model's raw vectors, mipnn.device.rawcheck), and
+the check that a set of vectors is valid input for a model."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from mipnn.device.errors import FirmwareError
+from mipnn.device.rawcheck import raw_golden_vectors
 from mipnn.device.targets import vector_budget
 from mipnn.trainer.model import Model
 
@@ -77,18 +79,49 @@ def check_vectors(model: Model, vectors: np.ndarray) -> np.ndarray:
 
 def target_vectors(
     model: Model, test_X: np.ndarray | None, target: str, limit: int, n_random: int = 64,
-    seed: int = 0,
+    seed: int = 0, test_raw: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str | None]:
     """The golden vectors of ``model`` for ``target``: ``golden_vectors(model, test_X,
     n_random, seed, limit)``, with fewer rows of ``test_X`` when they do not fit half the
-    target's flash (:func:`mipnn.device.targets.vector_budget`), and then a note saying
-    how many were kept (else None)."""
+    target's flash (:func:`mipnn.device.targets.vector_budget`; a version-2 model's
+    vectors share it with the raw ones, see :func:`target_raw_vectors`), and then a note
+    saying how many were kept (else None)."""
     X = golden_vectors(model, test_X, n_random=n_random, seed=seed, limit=limit)
-    budget = vector_budget(target, model.input_size)
-    if budget is None or len(X) <= budget:
+    kept_rows = _kept_test_rows(model, target, limit, n_random, seed, test_raw)
+    if kept_rows >= limit:
         return X, None
-    extra = len(golden_vectors(model, None, n_random=n_random, seed=seed))
-    kept = golden_vectors(model, test_X, n_random=n_random, seed=seed,
-                          limit=max(0, min(limit, budget - extra)))
+    kept = golden_vectors(model, test_X, n_random=n_random, seed=seed, limit=kept_rows)
+    if len(kept) == len(X):
+        return X, None
     return kept, (f"{target}: {len(kept)} of {len(X)} vectors (the rest do not fit half "
                   "its flash)")
+
+
+def target_raw_vectors(
+    model: Model, test_raw: np.ndarray | None, target: str, limit: int, n_random: int = 64,
+    seed: int = 0,
+) -> np.ndarray | None:
+    """The raw golden vectors of a version-2 ``model`` for ``target`` (None for a
+    version-1 model): ``raw_golden_vectors`` with the test rows ``test_raw`` that fit half
+    the target's flash beside the other vectors (as many as :func:`target_vectors` keeps)."""
+    if not model.has_raw_inputs:
+        return None
+    rows = _kept_test_rows(model, target, limit, n_random, seed, test_raw)
+    return raw_golden_vectors(model, test_raw, n_random=n_random, seed=seed, limit=rows)
+
+
+def _kept_test_rows(model: Model, target: str, limit: int, n_random: int, seed: int,
+                    test_raw: np.ndarray | None) -> int:
+    """How many test rows fit half the target's flash: each costs its inputs, and for a
+    version-2 model its raw row too (4 bytes per raw column), beside the edge and random
+    vectors."""
+    width = model.input_size
+    extra_bytes = width * len(golden_vectors(model, None, n_random=n_random, seed=seed))
+    if model.has_raw_inputs:
+        raw_extra = raw_golden_vectors(model, None, n_random=n_random, seed=seed)
+        width += 4 * raw_extra.shape[1]
+        extra_bytes += raw_extra.size * 4
+    budget = vector_budget(target, width)
+    if budget is None:
+        return limit
+    return max(0, min(limit, budget - -(-extra_bytes // width)))

@@ -64,6 +64,31 @@ def test_train_on_a_csv_file(tmp_path):
     assert run_cli("eval", str(out), "--data-dir", str(tmp_path)).exit_code == 0
 
 
+def test_raw_scale_option(tmp_path):
+    """--raw-scale COL=S sets a numeric column's scale (ARCHITECTURE.md 8) and the raw: line
+    says it; a malformed pair, a categorical column or an unknown one is a user error."""
+    rows = ["level,colour,ok"] + [f"{i * 0.25:.2f},{['red', 'blue'][i % 2]},"
+                                  f"{'yes' if i > 20 else 'no'}" for i in range(40)]
+    csv = tmp_path / "r.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "r.json"
+    base = ["train", "--csv", str(csv), "--target", "ok", "--hidden", "0", "--time-limit", "2",
+            "--out", str(out), "-q"]
+    result = run_cli(*base)
+    assert result.exit_code == 0, result.output
+    assert "raw: decimal columns on the device are round(value * scale): level x100" in \
+        result.output
+    result = run_cli(*base, "--raw-scale", "level=4")
+    assert result.exit_code == 0, result.output
+    level = json.loads(out.read_text())["input"]["features"][0]
+    assert level["scale"] == 4 and level["raw_min"] == round(level["min"] * 4)
+    assert "level x4" in result.output
+    assert_user_error(run_cli(*base, "--raw-scale", "level"), "--raw-scale 'level'")
+    assert_user_error(run_cli(*base, "--raw-scale", "level=0"), "positive integer")
+    assert_user_error(run_cli(*base, "--raw-scale", "colour=10"), "categorical")
+    assert_user_error(run_cli(*base, "--raw-scale", "nope=10"), "raw-scale column")
+
+
 def test_guard_folds_on_the_command_line(tmp_path):
     out = tmp_path / "g.json"
     result = run_cli("train", "--dataset", "breast_cancer", "--train-size", "30", "--hidden", "3",

@@ -52,3 +52,24 @@ def test_a_targets_vectors_fit_half_its_flash():
                                         "half its flash)"
     np.testing.assert_array_equal(X, golden_vectors(model, test_X, n_random=4,
                                                     limit=len(X) - 13))
+
+
+def test_a_version_2_models_vectors_share_half_the_flash_with_its_raw_vectors():
+    """Each test row costs its inputs and its raw row (4 bytes per raw column): both sets
+    keep the same test rows, and together they fit half the AVR's flash."""
+    from conftest import adult_version_2
+
+    from mipnn.device.rawcheck import raw_golden_vectors
+    from mipnn.device.vectors import target_raw_vectors
+
+    model = adult_version_2()
+    test_x = np.zeros((400, 108), dtype=np.uint8)
+    test_raw = np.zeros((400, 14), dtype=np.int64)
+    X, note = target_vectors(model, test_x, "avr", 400, n_random=8, test_raw=test_raw)
+    R = target_raw_vectors(model, test_raw, "avr", 400, n_random=8)
+    assert note is not None and R is not None
+    kept = len(X) - len(golden_vectors(model, None, n_random=8))
+    assert 0 < kept < 400 and len(R) == kept + len(raw_golden_vectors(model, None, 8))
+    assert np.array_equal(R[:kept], test_raw[:kept])
+    assert X.size + 4 * R.size <= 32768 // 2
+    assert target_raw_vectors(make_model([3, 2]), None, "avr", 10) is None  # version 1

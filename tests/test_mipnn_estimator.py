@@ -94,6 +94,24 @@ def test_a_dataframe_is_encoded_as_the_csv_path_encodes_it(tmp_path):
                                   forward(clf.model_, clf.encode(frame))[0])
 
 
+def test_raw_scales_and_the_raw_encoder():
+    """raw_scales sets a column's scale (ARCHITECTURE.md 8); predict on a DataFrame is the
+    reference raw encoder on its raw values, what NAME_predict_raw computes on a device."""
+    from mipnn.trainer.encoding import encode_raw, raw_values
+
+    frame, y = people()
+    frame = frame.assign(age=frame["age"] + 0.5)
+    clf = MIPNetClassifier(hidden=(2,), time_limit=3.0, random_state=0,
+                           raw_scales={"age": 4}).fit(frame, y)
+    age = clf.model_.features[0]
+    assert clf.model_.file_version == 2 and age["scale"] == 4
+    assert age["raw_min"] == round(age["min"] * 4)
+    raw = raw_values(clf.model_.features, frame)
+    np.testing.assert_array_equal(clf.encode(frame), encode_raw(clf.model_.features, 255, raw))
+    with pytest.raises(ValueError, match="categorical"):
+        MIPNetClassifier(hidden=(2,), time_limit=1.0, raw_scales={"colour": 10}).fit(frame, y)
+
+
 def test_cross_val_score_on_a_dataframe_with_a_categorical_column():
     frame, y = people()
     scores = cross_val_score(MIPNetClassifier(hidden=(2,), time_limit=2.0, random_state=0),

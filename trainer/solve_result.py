@@ -65,3 +65,34 @@ class SolveResult:
     @property
     def has_solution(self) -> bool:
         return self.solution is not None
+
+
+class StallWatch:
+    """When a running solve last made progress: a new incumbent, or a dual bound that moved
+    by more than ``tol``. ``stalled(now)`` is True once neither happened for ``stall``
+    seconds (never when ``stall`` is None). The routes with callbacks (highspy,
+    gurobi-direct) stop a solve that stalls, so the search policy can hand the rest of the
+    time to large-neighbourhood search (:mod:`mipnn.trainer.search`)."""
+
+    def __init__(self, stall: float | None, tol: float = 1e-6) -> None:
+        self.stall = stall
+        self.tol = tol
+        self.last = 0.0
+        self.bound: float | None = None
+        self.stopped = False  # set by the route when it stopped the solve for a stall
+
+    def incumbent(self, now: float) -> None:
+        """A new incumbent was found at ``now`` (seconds since the solve started)."""
+        self.last = now
+
+    def dual_bound(self, now: float, bound: float | None) -> None:
+        """The dual bound is ``bound`` at ``now``: progress when it moved up by > tol."""
+        if bound is None:
+            return
+        if self.bound is None or bound > self.bound + self.tol:
+            if self.bound is not None:
+                self.last = now
+            self.bound = bound
+
+    def stalled(self, now: float) -> bool:
+        return self.stall is not None and now - self.last >= self.stall

@@ -1,7 +1,8 @@
 """The search policy (trainer/search.py): the full MIP runs until it stalls and only then
-hands over to large-neighbourhood search, a proven optimum ends the run at once, the
-search stops at the full MIP's proven bound, and the routes without callbacks get a share
-of the time instead of a stall limit."""
+hands over to large-neighbourhood search, which gives the time it leaves back to the full
+MIP; a proven optimum ends the run at once, the search stops at the full MIP's proven
+bound, and the routes without callbacks get a share of the time instead of a stall
+limit."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def test_a_tiny_instance_ends_proven_optimal_with_lns_on(solver):
 def test_the_stall_window_is_a_share_of_the_time_with_a_floor():
     config = TrainConfig(stall_share=0.25)
     assert stall_window(config, 60.0) == 15.0
+    assert TrainConfig().stall_share == 0.3
     assert stall_window(config, 4.0) == MIN_STALL
 
 
@@ -60,14 +62,40 @@ def test_a_stalled_full_mip_hands_over_to_lns(solver):
                          stall_share=0.05, lns_sub_time=1.0)
     improved = []
     t0 = time.perf_counter()
-    result, stats = search(p, spec, X, y, start, solve=solve_function(solver), config=config,
-                           deadline=t0 + 12.0, on_progress=lambda _p: None,
-                           on_improve=lambda n, v: improved.append(v),
-                           canonical=lambda n: n)
+    result, stats, phases = search(p, spec, X, y, start, solve=solve_function(solver),
+                                   config=config, deadline=t0 + 12.0,
+                                   on_progress=lambda _p: None,
+                                   on_improve=lambda n, v: improved.append(v),
+                                   canonical=lambda n: n)
     assert stats is not None and stats.iterations > 0  # LNS ran after the stall
+    assert phases[0]["phase"] == "mip" and phases[1]["phase"] == "lns"
+    assert phases[0]["status"] == "time_limit" and phases[0]["time"] < 10
     assert result.solver.endswith("+ lns")
     assert result.objective <= stats.start_objective + 1e-9 <= objective_value(p, start)
     assert time.perf_counter() - t0 < 20
+
+
+def test_a_stalled_search_gives_the_time_left_back_to_the_full_mip():
+    spec, X, y, p = _stalling_instance()
+    calls = []
+
+    def fake(problem, **kw):  # never improves: the full MIP and LNS both stall
+        calls.append((problem is p, kw))
+        sol = kw["start"]
+        return SolveResult("fake", SolveStatus.FEASIBLE, sol, objective_value(problem, sol),
+                           None, None, 0.0)
+
+    config = TrainConfig(hidden=(6,), objective="max_correct", stall_share=0.2)
+    t0 = time.perf_counter()
+    result, stats, phases = search(
+        p, spec, X, y, zero_start(p), solve=fake, config=config, deadline=t0 + 15.0,
+        on_progress=lambda _p: None, on_improve=lambda n, v: None, canonical=lambda n: n)
+    assert [ph["phase"] for ph in phases] == ["mip", "lns", "mip"]
+    assert stats.stalled and phases[1]["status"] == "stalled"
+    full = [kw for whole, kw in calls if whole]
+    assert full[0]["stall"] == pytest.approx(3.0, abs=0.1)
+    assert "stall" not in full[1] and full[1]["time_limit"] > 5  # the rest, no stall limit
+    assert result.status == SolveStatus.FEASIBLE and result.solver == "fake + lns"
 
 
 def test_routes_without_callbacks_get_a_share_of_the_time():
@@ -101,10 +129,11 @@ def test_without_lns_the_full_mip_gets_all_the_time():
 
     config = TrainConfig(hidden=(6,), objective="max_correct", lns=False)
     t0 = time.perf_counter()
-    result, stats = search(p, spec, X, y, zero_start(p), solve=fake, config=config,
-                           deadline=t0 + 30.0, on_progress=lambda _p: None,
-                           on_improve=lambda n, v: None, canonical=lambda n: n)
+    result, stats, phases = search(p, spec, X, y, zero_start(p), solve=fake, config=config,
+                                   deadline=t0 + 30.0, on_progress=lambda _p: None,
+                                   on_improve=lambda n, v: None, canonical=lambda n: n)
     assert stats is None and len(calls) == 1 and "stall" not in calls[0]
+    assert [ph["phase"] for ph in phases] == ["mip"]
     assert calls[0]["time_limit"] == pytest.approx(30.0, abs=0.5)
 
 

@@ -198,9 +198,9 @@ def train_once(
     offset = [time.perf_counter() - t_start]
     lexicographic = config.prune is not None and config.prune_mode == "lexicographic"
     deadline = t_start + (config.time_limit / 2 if lexicographic else config.time_limit)
-    result, lns_stats = search(problem, spec, X, y, start, solve=solve, config=config,
-                               deadline=deadline, on_progress=progress,
-                               on_improve=report_network, canonical=canonical)
+    result, lns_stats, phases = search(problem, spec, X, y, start, solve=solve, config=config,
+                                       deadline=deadline, on_progress=progress,
+                                       on_improve=report_network, canonical=canonical)
     if lexicographic and result.solution is not None:
         # stage 2: the same accuracy objective at most what stage 1 reached, fewest neurons
         accuracy_value = accuracy_part(problem, result.solution)
@@ -296,7 +296,9 @@ def train_once(
             "iterations": lns_stats.iterations, "improvements": lns_stats.improvements,
             "sideways": lns_stats.sideways, "optimal_subproblems": lns_stats.optimal,
             "start_objective": lns_stats.start_objective, "objective": lns_stats.objective,
+            "stalled": lns_stats.stalled,
         },
+        "search": phases,  # the full MIP and LNS phases run (trainer/search.py)
         "trajectory": trajectory_summary(trajectory),
         "selected": selected,
         "best_by_val": by_rule["val"],

@@ -38,8 +38,9 @@ class TrainConfig:
     lns: bool = True  # large-neighbourhood search after the full MIP (trainer/search.py)
     lns_sub_time: float = 3.0  # time limit of one LNS sub-MIP
     # the full MIP runs until it stalls: no new incumbent and no move of its bound for this
-    # share of the time (at least MIN_STALL s); then LNS (routes with callbacks)
-    stall_share: float = 0.25
+    # share of the time (at least MIN_STALL s); then LNS until it stalls as long; then the
+    # full MIP again (trainer/search.py)
+    stall_share: float = 0.3
     full_solve_share: float = 0.5  # routes without callbacks (Pyomo): the full MIP's share
     target_objective: float | None = None  # stop once an incumbent reaches this objective
     highs_options: tuple[tuple[str, Any], ...] = ()  # extra HiGHS options (name, value)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.problem import ProblemBuilder
 
 OBJECTIVES = ("sat_margin", "max_correct", "min_hinge", "min_w", "max_m")
@@ -56,6 +57,25 @@ def paper_margin(hidden: tuple[int, ...], bound: int) -> int:
     if not hidden:
         raise ValueError("the paper's margin needs a hidden layer")
     return ((int(hidden[-1]) + 1) * int(bound) + 3) // 4
+
+
+def parse_margin(text: str) -> int | str:
+    """``--margin``'s text as a TrainConfig margin: an integer, or the text itself (e.g.
+    ``paper``; TrainConfig.check refuses anything else)."""
+    text = str(text).strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def check_margin(margin: int | str, hidden: tuple[int, ...]) -> None:
+    """Raise MipnnError unless ``margin`` is an integer >= 1, or ``paper`` with a hidden
+    layer."""
+    if margin == PAPER_MARGIN:
+        if not hidden:
+            raise MipnnError("--margin paper is (H+1)P/4 for H neurons in the last hidden "
+                             "layer: it needs a hidden layer (--hidden)")
+    elif isinstance(margin, str) or margin < 1:
+        raise MipnnError(f"--margin must be an integer >= 1 (an exact strict margin) or "
+                         f"'paper', got {margin!r}")
 
 
 def resolve_margin(margin: int | str, hidden: tuple[int, ...], bound: int) -> int:

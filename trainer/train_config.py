@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mipnn.trainer.errors import MipnnError
-from mipnn.trainer.objectives import OBJECTIVES, PAPER_MARGIN
+from mipnn.trainer.objectives import OBJECTIVES, check_margin
 from mipnn.trainer.routes import SOLVERS
 from mipnn.trainer.selection import SELECT_RULES
 from mipnn.trainer.teacher import TEACHERS
@@ -80,13 +80,7 @@ class TrainConfig:
             raise MipnnError(f"--bound must be in [1, 127] (weights are int8), got {self.bound}")
         if any(h < 1 for h in self.hidden):
             raise MipnnError(f"hidden layer sizes must be positive, got {list(self.hidden)}")
-        if self.margin == PAPER_MARGIN:
-            if not self.hidden:
-                raise MipnnError("--margin paper is (H+1)P/4 for H neurons in the last hidden "
-                                 "layer: it needs a hidden layer (--hidden)")
-        elif isinstance(self.margin, str) or self.margin < 1:
-            raise MipnnError(f"--margin must be an integer >= 1 (an exact strict margin) or "
-                             f"'paper', got {self.margin!r}")
+        check_margin(self.margin, self.hidden)
         if self.guard_folds == 1 or self.guard_folds < 0:
             raise MipnnError(f"--guard-folds must be 0 (off) or at least 2, got {self.guard_folds}")
         if self.teacher is not None:

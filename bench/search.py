@@ -11,6 +11,8 @@ to bench/results/search.jsonl and skipped when found there, so the benchmark res
 
     .venv/bin/python bench/search.py                     # everything missing (about an hour)
     .venv/bin/python bench/search.py --rerun-loaded 2.5  # rerun runs started at load > 2.5
+
+Before each run it waits (up to 3 minutes) for the load average to fall below 2.5.
     .venv/bin/python bench/search.py --report-only       # rewrite the section only
 """
 
@@ -213,6 +215,13 @@ def write_section(text: str, path: Path = RESULTS) -> None:
     path.write_text(new)
 
 
+def wait_for_load(limit: float, timeout: float = 180.0) -> None:
+    """Wait (at most ``timeout`` s) until the 1-minute load average is below ``limit``."""
+    t0 = time.monotonic()
+    while os.getloadavg()[0] >= limit and time.monotonic() - t0 < timeout:
+        time.sleep(5)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", type=Path,
@@ -221,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rerun-loaded", type=float, metavar="LOAD",
                     help="rerun the recorded runs that started at a load average above LOAD")
     ap.add_argument("--only", metavar="TEXT", help="run only the keys containing TEXT")
+    ap.add_argument("--wait-load", type=float, default=LOADED, metavar="LOAD",
+                    help="before each run, wait up to 3 minutes for the load average to "
+                         "fall below LOAD")
     args = ap.parse_args(argv)
     cache = load_cache()
     if not args.report_only:
@@ -232,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                      and old.get("load_before", 0) > args.rerun_loaded)
             if (old is not None and not rerun) or (args.only and args.only not in key):
                 continue
+            wait_for_load(args.wait_load)
             rec = one_run(cell, seed, method, args.data_dir)
             cache[key] = rec
             with CACHE.open("a") as f:

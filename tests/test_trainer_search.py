@@ -42,6 +42,7 @@ def test_a_tiny_instance_ends_proven_optimal_with_lns_on(solver):
     assert result.solve.gap == 0.0
     assert "lns" not in result.solve.solver  # proven by the full MIP: no search after it
     assert result.model.training["lns"] is None
+    assert [ph["phase"] for ph in result.model.training["search"]] == ["mip"]
     assert time.perf_counter() - t0 < 100  # ended at the proof, not at the time limit
 
 

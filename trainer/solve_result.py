@@ -1,6 +1,8 @@
-"""What a solver route returns: the solve status (an enum), the result of one solve, and the
-progress reports sent while it runs. Both routes (``trainer/highs.py``,
-``trainer/pyomo_route.py``) map their solver's own statuses onto :class:`SolveStatus`.
+"""What a solver route returns: the solve status (an enum), the result of one solve, the
+progress reports sent while it runs, and the watch that notices a stalled solve. Every route
+(``trainer/highs.py``, ``trainer/gurobi.py``, ``trainer/pyomo_route.py``) maps its
+solver's own statuses onto :class:`SolveStatus`; a solve stopped by mipnn's stall limit is
+``FEASIBLE``, like one stopped by the time limit.
 
 The statuses follow python-mip's (``OPTIMAL``, ``FEASIBLE``, ``NO_SOLUTION_FOUND``,
 ``INFEASIBLE``) plus the two ways mipnn stops early on purpose (``TARGET``,
@@ -22,7 +24,7 @@ class SolveStatus(StrEnum):
     """How a solve ended. The value is the model file's ``training.status`` string."""
 
     OPTIMAL = "optimal"  # proven optimal (or equal to a proven bound)
-    FEASIBLE = "time_limit"  # stopped early (time or another limit) with a solution
+    FEASIBLE = "time_limit"  # stopped early (time, stall or another limit) with a solution
     TARGET = "target"  # stopped with a solution as good as the requested target objective
     INTERRUPTED = "interrupted"  # interrupted (not by mipnn's target) with a solution
     NO_SOLUTION_FOUND = "no_solution"  # stopped without any solution

@@ -25,6 +25,7 @@ from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus, Stall
 
 SIZE_LIMIT_ERROR = 10010  # GRB_ERROR_SIZE_LIMIT_EXCEEDED
 PIP_LICENCE_LIMIT = 2000  # variables and constraints of the licence PyPI's wheel carries
+MAX_SEED = 2_000_000_000  # Gurobi's Seed parameter is in [0, 2e9]
 
 
 def import_gurobipy() -> Any:
@@ -131,7 +132,7 @@ def solve_gurobi(
         raise SolverError(f"Gurobi could not start (licence?): {one_line(exc)}") from None
     with env, gp.Model(env=env) as model:
         try:
-            for name, value in (("TimeLimit", float(time_limit)), ("Seed", int(seed) % 2**31),
+            for name, value in (("TimeLimit", float(time_limit)), ("Seed", int(seed) % MAX_SEED),
                                 ("Threads", int(threads)), ("MIPGap", 0.0),
                                 ("MIPGapAbs", 1e-6), ("IntFeasTol", 1e-6),
                                 *(options or {}).items()):
@@ -200,7 +201,10 @@ def solve_gurobi(
         has = model.SolCount > 0
         solution = np.array(x.X, dtype=float) if has else None
         objective = _finite(model.ObjVal) if has else None
-        bound = _finite(model.ObjBound) if model.Status != GRB.INFEASIBLE else None
+        try:
+            bound = _finite(model.ObjBound)
+        except gp.GurobiError:  # no bound after an infeasibility proof
+            bound = None
         status = gurobi_status(model.Status, has, reached[0], watch.stopped)
         version = gurobi_version()
     return SolveResult(

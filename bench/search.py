@@ -102,7 +102,7 @@ def one_run(cell: tuple[Any, ...], seed: int, method: str, data_dir: Path) -> di
         "status": info["status"], "objective": info["best_objective"], "bound": info["bound"],
         "time": round(time.perf_counter() - t0, 2), "solver": info["solver"],
         "train": r.train_accuracy, "test": r.test_accuracy, "mip": info["mip"],
-        "margin": info["margin"], "lns": info["lns"],
+        "margin": info["margin"], "lns": info["lns"], "search": info["search"],
         "load_after": round(os.getloadavg()[0], 2),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -174,7 +174,7 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
         "included), one thread, one run at a time on this project's shared 2-core machine "
         f"(load average before the runs: {min(loads, default=0):.1f} to "
         f"{max(loads, default=0):.1f}; a cell marked (load) started above {LOADED}). "
-        "Methods: `default` (gradient warm start, the full MIP until it stalls for 30 % of "
+        "Methods: `default` (gradient warm start, the full MIP until it stalls for 50 % of "
         "the time, then large-neighbourhood search up to the full MIP's bound or its own stall, then the full MIP again), `no-lns` "
         "(`--no-lns`: the full MIP gets all the time), `plain HiGHS` (`--no-warm-start "
         "--no-lns`: the all-zero network starts HiGHS), `Gurobi direct` (`--solver "

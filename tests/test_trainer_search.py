@@ -49,7 +49,7 @@ def test_a_tiny_instance_ends_proven_optimal_with_lns_on(solver):
 def test_the_stall_window_is_a_share_of_the_time_with_a_floor():
     config = TrainConfig(stall_share=0.25)
     assert stall_window(config, 60.0) == 15.0
-    assert TrainConfig().stall_share == 0.3
+    assert TrainConfig().stall_share == 0.5
     assert stall_window(config, 4.0) == MIN_STALL
 
 

@@ -40,7 +40,7 @@ class TrainConfig:
     # the full MIP runs until it stalls: no new incumbent and no move of its bound for this
     # share of the time (at least MIN_STALL s); then LNS until it stalls as long; then the
     # full MIP again (trainer/search.py)
-    stall_share: float = 0.3
+    stall_share: float = 0.5
     full_solve_share: float = 0.5  # routes without callbacks (Pyomo): the full MIP's share
     target_objective: float | None = None  # stop once an incumbent reaches this objective
     highs_options: tuple[tuple[str, Any], ...] = ()  # extra HiGHS options (name, value)

@@ -12,7 +12,7 @@ to bench/results/search.jsonl and skipped when found there, so the benchmark res
     .venv/bin/python bench/search.py                     # everything missing (about an hour)
     .venv/bin/python bench/search.py --rerun-loaded 2.5  # rerun runs started at load > 2.5
 
-Before each run it waits (up to 3 minutes) for the load average to fall below 2.5.
+Before each run it waits (up to a minute) for the load average to fall below 2.5.
     .venv/bin/python bench/search.py --report-only       # rewrite the section only
 """
 
@@ -215,7 +215,7 @@ def write_section(text: str, path: Path = RESULTS) -> None:
     path.write_text(new)
 
 
-def wait_for_load(limit: float, timeout: float = 180.0) -> None:
+def wait_for_load(limit: float, timeout: float = 60.0) -> None:
     """Wait (at most ``timeout`` s) until the 1-minute load average is below ``limit``."""
     t0 = time.monotonic()
     while os.getloadavg()[0] >= limit and time.monotonic() - t0 < timeout:
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="rerun the recorded runs that started at a load average above LOAD")
     ap.add_argument("--only", metavar="TEXT", help="run only the keys containing TEXT")
     ap.add_argument("--wait-load", type=float, default=LOADED, metavar="LOAD",
-                    help="before each run, wait up to 3 minutes for the load average to "
+                    help="before each run, wait up to a minute for the load average to "
                          "fall below LOAD")
     args = ap.parse_args(argv)
     cache = load_cache()

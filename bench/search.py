@@ -103,6 +103,7 @@ def one_run(cell: tuple[Any, ...], seed: int, method: str, data_dir: Path) -> di
         "time": round(time.perf_counter() - t0, 2), "solver": info["solver"],
         "train": r.train_accuracy, "test": r.test_accuracy, "mip": info["mip"],
         "margin": info["margin"], "lns": info["lns"], "search": info["search"],
+        "start": info["start"]["objective"],
         "load_after": round(os.getloadavg()[0], 2),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -180,7 +181,8 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
         "--no-lns`: the all-zero network starts HiGHS), `Gurobi direct` (`--solver "
         "gurobi-direct`, the default pipeline on Gurobi with PyPI's size-limited licence). "
         "A cell is the final (best) objective; **bold** with the run's time: proven optimal; "
-        "`licence`: over the licence's 2,000 variables or constraints.", "",
+        "`licence`: over the licence's 2,000 variables or constraints. A rerun replaces "
+        "a cell (`--rerun-loaded`); bench/results/search.jsonl keeps every run.", "",
         "Small instances (levels L: inputs in [0, L]):", "",
         "| instance | " + " | ".join(METHODS) + " |",
         "| --- |" + " --- |" * len(METHODS),

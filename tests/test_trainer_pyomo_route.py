@@ -77,7 +77,12 @@ def test_a_time_limit_ends_with_the_best_solution_and_its_bound(solver):
     p = build_problem(spec, rng.integers(0, 4, (32, 8)), rng.integers(0, 2, 32))
     start = zero_start(p)
     t0 = time.perf_counter()
-    res = solve_pyomo(p, solver=solver, time_limit=2, start=start)
+    try:
+        res = solve_pyomo(p, solver=solver, time_limit=2, start=start)
+    except MipnnError as exc:  # e.g. CPLEX's pip Community Edition: 1,000 rows at most
+        if "size limit" not in str(exc).lower():
+            raise
+        pytest.skip(f"{solver}'s licence is too small for this instance: {exc}")
     assert time.perf_counter() - t0 < 30
     assert res.status is SolveStatus.FEASIBLE and is_feasible(p, res.solution, tol=1e-5)
     assert res.objective <= objective_value(p, start) + 1e-9

@@ -50,6 +50,19 @@ def require_tools(*tools: str) -> None:
         pytest.skip(message)
 
 
+def require_package(module: str, install: str) -> None:
+    """Skip the calling test when the Python package ``module`` is missing; under CI=true
+    fail instead, since CI installs it (``install`` says how: e.g. the Makefile's venv
+    installs the ``gurobi`` extra)."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        message = f"missing Python package {module} ({install})"
+        if IN_CI:
+            pytest.fail(f"CI=true but {message}")
+        pytest.skip(message)
+
+
 def require_targets(targets: tuple[str, ...]) -> None:
     """require_tools for every tool the firmware ``targets`` need (TARGET_TOOLS)."""
     for t in targets:

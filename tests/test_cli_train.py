@@ -1,11 +1,12 @@
 """``mipnn train`` (mipnn/cli/train.py): training from a data set or a CSV file, the
-measured defaults it chooses and says, --help and --help-all, and the user errors."""
+measured defaults it chooses and says, --help and --help-all, --margin paper, --solver
+gurobi-direct (a missing gurobipy, an instance over its licence), and the user errors."""
 
 from __future__ import annotations
 
 import json
 
-from conftest import assert_user_error, run_cli
+from conftest import assert_user_error, require_package, run_cli
 
 
 def test_unknown_dataset(tmp_path):
@@ -169,3 +170,53 @@ def test_help_lists_the_common_options_and_help_all_the_levers():
         assert lever not in short and lever in full
     assert "advanced options (research levers): --help-all" in short
     assert "Advanced options (research levers, docs/TRAINING.md):" in full
+
+
+def _error_line(result) -> str:
+    """The one error line of a run that exited 2 (notes may come before it)."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("mipnn: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_margin_paper_is_the_papers_threshold_as_an_integer(tmp_path):
+    out = tmp_path / "m.json"
+    result = run_cli("train", "--dataset", "breast_cancer", "--train-size", "40", "--hidden", "4",
+                 "--margin", "paper", "--time-limit", "5", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    training = json.loads(out.read_text())["training"]
+    assert training["margin"] == 2  # ceil((4 + 1) * 1 / 4)
+    assert training["config"]["margin"] == "paper"
+    for bad in ("0", "papers"):
+        line = _error_line(run_cli("train", "--margin", bad, "--out", str(out)))
+        assert "--margin must be an integer >= 1" in line
+    line = _error_line(run_cli("train", "--hidden", "0", "--margin", "paper", "--out", str(out)))
+    assert "needs a hidden layer" in line
+
+
+def test_gurobi_direct_without_gurobipy_is_one_line(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gurobipy", None)  # as if not installed
+    line = _error_line(run_cli("train", "--dataset", "breast_cancer", "--train-size", "40",
+                           "--solver", "gurobi-direct", "--out", str(tmp_path / "m.json")))
+    assert "pip install gurobipy" in line
+
+
+def test_gurobi_direct_trains_and_refuses_an_instance_over_its_licence(tmp_path):
+
+    require_package("gurobipy", "pip install 'mipnn[gurobi]'; the Makefile's venv has it")
+    out = tmp_path / "m.json"
+    result = run_cli("train", "--dataset", "breast_cancer", "--train-size", "40", "--hidden", "3",
+                 "--time-limit", "20", "--solver", "gurobi-direct", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    training = json.loads(out.read_text())["training"]
+    assert training["solver"].startswith("gurobi ") and training["status"] == "optimal"
+    big = run_cli("train", "--dataset", "breast_cancer", "--train-size", "200", "--hidden", "16",
+              "--time-limit", "20", "--solver", "gurobi-direct", "--out", str(out))
+    if big.exit_code == 0:
+        return  # an unrestricted Gurobi licence: nothing refused
+    line = _error_line(big)
+    assert "licence is too small" in line and "variables" in line and "constraints" in line

@@ -24,6 +24,7 @@ MS = highspy.HighsModelStatus
     (MS.kSolutionLimit, True, False, SolveStatus.FEASIBLE),
     (MS.kInterrupt, True, True, SolveStatus.TARGET),
     (MS.kInterrupt, True, False, SolveStatus.INTERRUPTED),
+    (MS.kInterrupt, False, False, SolveStatus.NO_SOLUTION_FOUND),
     (MS.kInterrupt, False, True, SolveStatus.NO_SOLUTION_FOUND),
 ])
 def test_model_statuses_map_onto_the_solve_status(model_status, has_solution, reached, status):
@@ -46,3 +47,15 @@ def test_solves_report_optimal_target_and_infeasible():
     res = solve_highs(hard, time_limit=60)
     assert res.status is SolveStatus.INFEASIBLE and res.solution is None
     assert not res.status.has_solution
+
+
+def test_the_stall_limit_stops_highs_with_its_best_solution():
+    # max_correct on 32 random examples: HiGHS does not prove it in 20 s and goes seconds
+    # without a new incumbent or a move of its bound
+    spec = NetworkSpec(8, (6,), 2, bound=1, levels=3, objective="max_correct")
+    rng = np.random.default_rng(0)
+    p = build_problem(spec, rng.integers(0, 4, (32, 8)), rng.integers(0, 2, 32))
+    res = solve_highs(p, time_limit=60, stall=0.5, start=zero_start(p))
+    assert res.status is SolveStatus.FEASIBLE and res.solution is not None
+    assert res.time < 30
+    assert highs_status(MS.kInterrupt, True, False, stalled=True) is SolveStatus.FEASIBLE

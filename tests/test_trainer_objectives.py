@@ -1,5 +1,6 @@
 """The objectives (trainer/objectives.py): each solves a tiny instance to optimality, the hinge
-epigraph is exact where it must be, and the weight penalty adds exactly lambda * sum |W|."""
+epigraph is exact where it must be, the weight penalty adds exactly lambda * sum |W|, and the
+paper's sat_margin threshold as an integer margin."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from conftest import net_model, tiny_problem
 from mipnn.trainer.formulation import build_problem, order_neurons
 from mipnn.trainer.highs import solve_highs
 from mipnn.trainer.model import forward
-from mipnn.trainer.objectives import HARD_OBJECTIVES, OBJECTIVES, hinge_breakpoints, hinge_value
+from mipnn.trainer.objectives import (
+    HARD_OBJECTIVES,
+    OBJECTIVES,
+    hinge_breakpoints,
+    hinge_value,
+    paper_margin,
+    resolve_margin,
+)
 from mipnn.trainer.problem import is_feasible, objective_value
 from mipnn.trainer.solution import network_from_solution, start_from_network
 
@@ -90,3 +98,26 @@ def test_weight_penalty_through_the_cli_and_a_bad_value(tmp_path):
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(main, ["train", "--weight-penalty", "-1", "--out", str(out)])
     assert r.exit_code == 2 and "--weight-penalty" in r.output
+
+
+@pytest.mark.parametrize(("hidden", "bound", "margin"), [
+    ((16,), 1, 5),  # (16 + 1) * 1 / 4 = 4.25: scores are integers, so >= 5
+    ((16,), 3, 13),  # 12.75
+    ((16,), 15, 64),  # 63.75
+    ((3,), 1, 1),  # exactly 1: >= 1
+    ((7,), 2, 4),  # exactly 4
+    ((32, 16), 1, 5),  # the last hidden layer feeds the output
+])
+def test_the_papers_margin_is_the_threshold_rounded_up(hidden, bound, margin):
+    assert paper_margin(hidden, bound) == margin
+    rho = (hidden[-1] + 1) * bound / 4
+    # on integer scores, s >= rho exactly when s >= the margin (and -s likewise)
+    for s in range(-100, 101):
+        assert (s >= rho) == (s >= margin) and (s <= -rho) == (s <= -margin)
+    assert resolve_margin("paper", hidden, bound) == margin
+    assert resolve_margin(2, hidden, bound) == 2
+
+
+def test_the_papers_margin_needs_a_hidden_layer():
+    with pytest.raises(ValueError, match="hidden layer"):
+        paper_margin((), 1)

@@ -1,13 +1,12 @@
 """One training run (trainer/pipeline.py): optimal on tiny separable data, the reported
 accuracies are forward's, every objective's model runs bit-exactly on the host, hard
-objectives fail clearly, pruning, and the search stopping at the proven bound."""
+objectives fail clearly, pruning (the search policy has tests/test_trainer_search.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from conftest import require_tools, toy_dataset, toy_splits
-from mipnn.trainer.data import load_dataset
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import accuracy, save_model
 from mipnn.trainer.objectives import HARD_OBJECTIVES, OBJECTIVES
@@ -88,16 +87,3 @@ def test_hard_objective_on_contradictory_data_is_a_clear_error():
     for objective in HARD_OBJECTIVES:
         with pytest.raises(MipnnError, match="classifies every training example"):
             train(ds, TrainConfig(hidden=(2,), objective=objective, time_limit=5))
-
-
-def test_search_stops_at_the_proven_bound(shared_data):
-    # Heart, 40 examples, sat_margin with margin 2: HiGHS's share of the time (10 %) ends
-    # above 0 unsatisfied pairs with a bound of 0; the neighbourhood search then reaches 0
-    # and must stop there (optimal, equal to the bound) instead of moving sideways until
-    # the time limit
-
-    ds = load_dataset("heart", data_dir=shared_data, train_size=40, seed=1)
-    res = train(ds, TrainConfig(objective="sat_margin", margin=2, time_limit=120, seed=1))
-    assert res.solve.objective == 0.0
-    assert res.solve.status == "optimal"
-    assert res.model.training["time"] < 60

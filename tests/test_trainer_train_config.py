@@ -12,3 +12,27 @@ def test_bad_config_is_a_user_error():
         TrainConfig(objective="nope").check()
     with pytest.raises(MipnnError, match="bound"):
         TrainConfig(bound=0).check()
+
+
+def test_margin_is_an_integer_of_at_least_one_or_paper():
+    TrainConfig(margin=3).check()
+    TrainConfig(margin="paper", hidden=(16,)).check()
+    for bad in (0, -2, "papr", "2.5"):
+        with pytest.raises(MipnnError, match="--margin must be an integer >= 1"):
+            TrainConfig(margin=bad).check()
+    with pytest.raises(MipnnError, match="needs a hidden layer"):
+        TrainConfig(margin="paper", hidden=()).check()
+
+
+def test_the_stall_share_is_a_share():
+    with pytest.raises(MipnnError, match="stall_share"):
+        TrainConfig(stall_share=0.0).check()
+    with pytest.raises(MipnnError, match="stall_share"):
+        TrainConfig(stall_share=1.5).check()
+
+
+def test_every_route_is_a_solver_choice():
+    for solver in ("highspy", "gurobi-direct", "highs", "gurobi", "cplex", "scip", "cbc"):
+        TrainConfig(solver=solver).check()
+    with pytest.raises(MipnnError, match="unknown solver"):
+        TrainConfig(solver="xpress").check()

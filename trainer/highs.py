@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from mipnn.trainer.errors import SolverError
 from mipnn.trainer.problem import MipProblem
-from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus
+from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus, StallWatch
 
 
 def new_highs() -> object:
@@ -36,11 +36,13 @@ def highs_version() -> str:
     return f"highs {new_highs().version()}"  # type: ignore[attr-defined]
 
 
-def highs_status(model_status: object, has_solution: bool, reached_target: bool) -> SolveStatus:
+def highs_status(model_status: object, has_solution: bool, reached_target: bool,
+                 stalled: bool = False) -> SolveStatus:
     """The solve status of a HiGHS run: ``kOptimal`` is OPTIMAL and ``kInfeasible``
     INFEASIBLE; otherwise a run without a primal solution is NO_SOLUTION_FOUND, one
-    interrupted (``kInterrupt``) is TARGET when mipnn's target objective stopped it and
-    INTERRUPTED when something else did, and any other limit with a solution is FEASIBLE."""
+    interrupted (``kInterrupt``) is TARGET when mipnn's target objective stopped it, FEASIBLE
+    when mipnn's stall limit did (a limit, like the time limit) and INTERRUPTED when
+    something else did, and any other limit with a solution is FEASIBLE."""
     import highspy
 
     MS = highspy.HighsModelStatus
@@ -51,7 +53,9 @@ def highs_status(model_status: object, has_solution: bool, reached_target: bool)
     if not has_solution:
         return SolveStatus.NO_SOLUTION_FOUND
     if model_status == MS.kInterrupt:
-        return SolveStatus.TARGET if reached_target else SolveStatus.INTERRUPTED
+        if reached_target:
+            return SolveStatus.TARGET
+        return SolveStatus.FEASIBLE if stalled else SolveStatus.INTERRUPTED
     return SolveStatus.FEASIBLE
 
 
@@ -71,11 +75,14 @@ def solve_highs(
     log: bool = False,
     options: dict[str, object] | None = None,
     target: float | None = None,
+    stall: float | None = None,
 ) -> SolveResult:
     """Minimise ``problem`` with HiGHS. ``start`` is a full starting solution (the caller
     guarantees feasibility); ``on_progress`` receives every new incumbent, plus a
     heartbeat every ``heartbeat`` seconds. ``target``: stop (status TARGET) as soon as
-    an incumbent's objective is at most this value."""
+    an incumbent's objective is at most this value. ``stall``: stop (status FEASIBLE)
+    after that many seconds without a new incumbent or a move of the dual bound (checked
+    when HiGHS polls for interrupts, so not during a long root LP)."""
     try:
         import highspy
     except ImportError as exc:  # pragma: no cover - highspy is a core dependency
@@ -116,6 +123,7 @@ def solve_highs(
     incumbents: list[Progress] = []
     last_beat = [0.0]
     reached = [False]
+    watch = StallWatch(stall)
 
     def improving(_e: object) -> None:
         e = _e
@@ -130,6 +138,7 @@ def solve_highs(
             solution=sol,
         )
         incumbents.append(p)
+        watch.incumbent(p.time)
         if on_progress is not None:
             on_progress(p)
         if target is not None and p.objective is not None and p.objective <= target + 1e-9:
@@ -137,14 +146,19 @@ def solve_highs(
             e.interrupt()  # type: ignore[attr-defined]
 
     def interrupt(_e: object) -> None:
-        if reached[0]:
+        if reached[0] or watch.stopped:
             _e.interrupt()  # type: ignore[attr-defined]
             return
         now = time.perf_counter() - t0
+        out = _e.data_out  # type: ignore[attr-defined]
+        watch.dual_bound(now, _finite(out.mip_dual_bound))
+        if watch.stalled(now):
+            watch.stopped = True
+            _e.interrupt()  # type: ignore[attr-defined]
+            return
         if on_progress is None or now - last_beat[0] < heartbeat:
             return
         last_beat[0] = now
-        out = _e.data_out  # type: ignore[attr-defined]
         on_progress(
             Progress(
                 time=now,
@@ -172,7 +186,7 @@ def solve_highs(
     info = h.getInfo()
     has_primal = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     solution = np.array(h.getSolution().col_value, dtype=float) if has_primal else None
-    status = highs_status(model_status, solution is not None, reached[0])
+    status = highs_status(model_status, solution is not None, reached[0], watch.stopped)
     return SolveResult(
         solver=f"highs {h.version()}",
         status=status,

@@ -50,6 +50,7 @@ class LnsStats:
     optimal: int = 0
     start_objective: float = float("nan")
     objective: float = float("nan")
+    stalled: bool = False  # stopped after ``stall`` seconds without a strict improvement
     history: list[tuple[float, float, str]] = field(default_factory=list)  # (t, obj, kind)
 
 
@@ -98,11 +99,12 @@ def lns(
     config: LnsConfig | None = None,
     on_improve: Callable[[Network, float], None] | None = None,
     target: float | None = None,
+    stall: float | None = None,
 ) -> tuple[Network, float, LnsStats]:
     """Improve ``network`` (feasible for ``spec``'s MIP on ``X``, ``y``) until
-    ``time.perf_counter() >= deadline`` or the objective reaches ``target``. Returns the
-    best network, its objective and statistics; ``on_improve`` sees every strict
-    improvement."""
+    ``time.perf_counter() >= deadline``, the objective reaches ``target``, or (``stall``)
+    that many seconds pass without a strict improvement. Returns the best network, its
+    objective and statistics; ``on_improve`` sees every strict improvement."""
     cfg = config or LnsConfig()
     rng = np.random.default_rng(cfg.seed)
     t0 = time.perf_counter()
@@ -113,9 +115,14 @@ def lns(
     k = max(1, cfg.neurons)
     max_k = max(spec.hidden) if spec.hidden else 1
     it = 0
+    last_improvement = t0
     while True:
-        remaining = deadline - time.perf_counter()
+        now = time.perf_counter()
+        remaining = deadline - now
         if remaining < 0.5 or (target is not None and current <= target + 1e-9):
+            break
+        if stall is not None and now - last_improvement >= stall:
+            stats.stalled = True
             break
         it += 1
         kind = "neurons" if (it % 2 == 1 and spec.hidden) else "random"
@@ -143,6 +150,7 @@ def lns(
         value = objective_value(full, start_from_network(full, cand))
         if value < current - 1e-9:
             net, current = cand, value
+            last_improvement = time.perf_counter()
             stats.improvements += 1
             stats.history.append((time.perf_counter() - t0, value, kind))
             if on_improve is not None:

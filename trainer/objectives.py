@@ -7,6 +7,7 @@ with their tightest bounds.
   class) pair; ``q = 1`` forces the score of the true class ``>= margin`` and of every other
   class ``<= -margin``. The objective is the number of unsatisfied pairs.
   With ``margin >= 1`` an example whose pairs are all satisfied is classified correctly.
+  The paper's margin is ``(H + 1) P / 4`` (:func:`paper_margin`; ``--margin paper``).
 * ``max_correct``: a binary ``c[n]`` per example; ``c = 1`` forces the example to be
   classified correctly under the exact tie rule (``s_y - s_k >= 1`` for ``k < y``,
   ``>= 0`` for ``k > y``). The objective is the number of misclassified training examples,
@@ -33,10 +34,56 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.problem import ProblemBuilder
 
 OBJECTIVES = ("sat_margin", "max_correct", "min_hinge", "min_w", "max_m")
 HARD_OBJECTIVES = ("min_w", "max_m")  # every training example must be classified correctly
+PAPER_MARGIN = "paper"  # --margin paper: the paper's threshold (paper_margin)
+
+
+def paper_margin(hidden: tuple[int, ...], bound: int) -> int:
+    """The paper's ``sat_margin`` threshold as mipnn's integer margin.
+
+    Thorbjarnarson & Yorke-Smith (2023) require the true class's score to be at least
+    ``rho = (H + 1) P / 4`` and every other class's at most ``-rho``, where ``H`` is the
+    number of neurons feeding the output layer (the last hidden layer) and ``P`` the
+    weight bound: a quarter of the largest score the output layer can reach
+    (``H`` inputs of +-1 times weights in ``[-P, P]``, plus a bias in ``[-P, P]``). The
+    scores are integers, so ``s >= rho`` is exactly ``s >= ceil(rho)`` and ``s <= -rho``
+    exactly ``s <= -ceil(rho)``: the margin is ``ceil((H + 1) P / 4)``, computed in
+    integers as ``((H + 1) * P + 3) // 4``. H=16, P=1: rho = 4.25, margin 5; H=16, P=3:
+    margin 13; H=16, P=15: margin 64; H=3, P=1: rho = 1, margin 1."""
+    if not hidden:
+        raise ValueError("the paper's margin needs a hidden layer")
+    return ((int(hidden[-1]) + 1) * int(bound) + 3) // 4
+
+
+def parse_margin(text: str) -> int | str:
+    """``--margin``'s text as a TrainConfig margin: an integer, or the text itself (e.g.
+    ``paper``; TrainConfig.check refuses anything else)."""
+    text = str(text).strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def check_margin(margin: int | str, hidden: tuple[int, ...]) -> None:
+    """Raise MipnnError unless ``margin`` is an integer >= 1, or ``paper`` with a hidden
+    layer."""
+    if margin == PAPER_MARGIN:
+        if not hidden:
+            raise MipnnError("--margin paper is (H+1)P/4 for H neurons in the last hidden "
+                             "layer: it needs a hidden layer (--hidden)")
+    elif isinstance(margin, str) or margin < 1:
+        raise MipnnError(f"--margin must be an integer >= 1 (an exact strict margin) or "
+                         f"'paper', got {margin!r}")
+
+
+def resolve_margin(margin: int | str, hidden: tuple[int, ...], bound: int) -> int:
+    """The integer margin of a configuration: ``margin`` itself, or :func:`paper_margin`
+    for ``"paper"``."""
+    if margin == PAPER_MARGIN:
+        return paper_margin(hidden, bound)
+    return int(margin)
 
 
 def sat_margin_rows(

@@ -1,7 +1,8 @@
 """One training run on a data set (no guard folds, no teacher): the gradient baseline's
-network and the better of it and the all-zero network start the full MIP, which runs for a
-share of the time limit; large-neighbourhood search uses the rest; a selection rule may keep
-another network of the run; the kept network becomes a model whose every accuracy is
+network and the better of it and the all-zero network start the search (the full MIP until
+it stalls, then large-neighbourhood search: :mod:`mipnn.trainer.search`) on the chosen
+solver route (:mod:`mipnn.trainer.routes`); a selection rule may keep another network of
+the run; the kept network becomes a model whose every accuracy is
 ``forward``'s, with the whole run recorded in ``model.training``."""
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from mipnn.trainer.formulation import (
     order_neurons,
 )
 from mipnn.trainer.gd_run import finish_gd, gradient_restarts
-from mipnn.trainer.highs import solve_highs
-from mipnn.trainer.lns import LnsConfig, descend_output, lns, polish_output
+from mipnn.trainer.lns import descend_output, polish_output
 from mipnn.trainer.model import accuracy, forward, network_model
-from mipnn.trainer.objectives import HARD_OBJECTIVES
+from mipnn.trainer.objectives import HARD_OBJECTIVES, resolve_margin
 from mipnn.trainer.problem import MipProblem, is_feasible, objective_value
 from mipnn.trainer.prune import silence_dead_neurons, simplify
-from mipnn.trainer.pyomo_route import solve_pyomo
+from mipnn.trainer.routes import solve_function
+from mipnn.trainer.search import search
 from mipnn.trainer.selection import SELECT_RULES, Candidate, select_candidate
 from mipnn.trainer.solution import (
     mip_scores,
@@ -35,7 +36,7 @@ from mipnn.trainer.solution import (
     start_from_network,
     zero_start,
 )
-from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus
+from mipnn.trainer.solve_result import Progress, SolveStatus
 from mipnn.trainer.train_config import TrainConfig
 from mipnn.trainer.train_result import IncumbentReport, TrainResult, trajectory_summary
 
@@ -44,22 +45,6 @@ def model_name(dataset_name: str) -> str:
     """A C identifier made from a data set's name (``my-data.csv`` -> ``my_data``)."""
     name = re.sub(r"\W+", "_", dataset_name.removesuffix(".csv")).strip("_") or "model"
     return f"m_{name}" if name[0].isdigit() else name
-
-
-def solver_fn(config: TrainConfig) -> Callable[..., SolveResult]:
-    """``solve_highs`` or the Pyomo route, with the configured extra options."""
-    options = dict(config.highs_options)
-    if config.solver == "highspy":
-
-        def run(problem: Any, **kw: Any) -> SolveResult:
-            return solve_highs(problem, options=options or None, **kw)
-
-        return run
-
-    def run_pyomo(problem: Any, **kw: Any) -> SolveResult:
-        return solve_pyomo(problem, solver=config.solver, options=options or None, **kw)
-
-    return run_pyomo
 
 
 def train_once(
@@ -73,9 +58,10 @@ def train_once(
     caller's, :func:`mipnn.trainer.train.train`) on ``dataset``.
 
     MIP objectives: the gradient baseline's network (``warm_start``) or the all-zero one,
-    whichever has the better objective, starts the full MIP, which runs for
-    ``full_solve_share`` of the time limit; large-neighbourhood search (``lns``) uses the
-    rest. The whole run, gradient baseline included, stays within ``time_limit``.
+    whichever has the better objective, starts the full MIP, which runs until it stalls
+    (``stall_share``) or proves its optimum; large-neighbourhood search (``lns``) uses the
+    rest (:mod:`mipnn.trainer.search`). The whole run, gradient baseline included, stays
+    within ``time_limit``.
     ``start_network`` replaces the gradient baseline as the MIP's start. Raises SolverError
     when no solution is found and InfeasibleError when ``min_w``/``max_m`` cannot fit the
     training set."""
@@ -87,7 +73,7 @@ def train_once(
         n_inputs=int(X.shape[1]), hidden=tuple(config.hidden), n_classes=n_classes,
         bound=config.bound, levels=int(dataset.levels),
         objective="sat_margin" if objective == "gd" else objective,
-        margin=config.margin, prune=config.prune, weight_penalty=config.weight_penalty,
+        margin=resolve_margin(config.margin, config.hidden, config.bound), prune=config.prune, weight_penalty=config.weight_penalty,
     )
     name = model_name(dataset.name)
 
@@ -133,6 +119,7 @@ def train_once(
     def canonical(net: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
         return order_neurons(net, config.bound, first_active) if symmetry else net
 
+    solve = solve_function(config.solver, dict(config.highs_options))
     # the starting network: the better of the all-zero one and the gradient baseline's
     start: np.ndarray | None = None
     start_kind = "none"
@@ -151,7 +138,7 @@ def train_once(
         if config.polish_start and config.hidden:
             try:
                 polished, _ = polish_output(
-                    spec, X, y, base_net, solve=solver_fn(config),
+                    spec, X, y, base_net, solve=solve,
                     time_limit=max(1.0, min(10.0, 0.05 * config.time_limit)),
                     seed=config.seed, threads=config.threads)
                 candidates.append((f"{base_kind}+output",
@@ -209,54 +196,11 @@ def train_once(
             on_progress(report)
 
     offset = [time.perf_counter() - t_start]
-    solve = solver_fn(config)
     lexicographic = config.prune is not None and config.prune_mode == "lexicographic"
-    budget = config.time_limit - (time.perf_counter() - t_start)
-    if lexicographic:
-        budget /= 2
-    use_lns = config.lns and bool(config.hidden) and start is not None
-    first_time = max(1.0, budget * config.full_solve_share) if use_lns else max(1.0, budget)
-    result = solve(
-        problem, time_limit=first_time, seed=config.seed, threads=config.threads,
-        start=start, on_progress=progress, target=config.target_objective,
-    )
-    lns_stats = None
-    if use_lns and result.status not in (SolveStatus.OPTIMAL, SolveStatus.TARGET):
-        best = result.solution if result.solution is not None else start
-        assert best is not None
-        if objective_value(problem, best) > objective_value(problem, start) + 1e-9:
-            best = start  # a solver may end worse than a start it was not given back
-        deadline = t_start + (config.time_limit / 2 if lexicographic else config.time_limit)
-
-        def improved(net: list[tuple[np.ndarray, np.ndarray]], value: float) -> None:
-            report_network(canonical(net), value)
-
-        # stop at the full MIP's proven bound: nothing can be better (at small N the search
-        # reaches it early, e.g. every training pair satisfied, and would only move sideways)
-        bound = result.bound if result.bound is not None and np.isfinite(result.bound) else None
-        target = max((t for t in (config.target_objective, bound) if t is not None),
-                     default=None)
-        net, _, lns_stats = lns(
-            spec, X, y, network_from_solution(problem, best), deadline=deadline, solve=solve,
-            config=LnsConfig(sub_time=config.lns_sub_time, seed=config.seed,
-                             threads=config.threads),
-            on_improve=improved, target=target,
-        )
-        final = start_from_network(problem, canonical(net))
-        if objective_value(problem, final) <= objective_value(problem, best) + 1e-9:
-            best = final
-        value = objective_value(problem, best)
-        status = SolveStatus.FEASIBLE
-        if bound is not None and value <= bound + 1e-9:
-            status = SolveStatus.OPTIMAL  # equal to a proven lower bound
-        elif config.target_objective is not None and value <= config.target_objective + 1e-9:
-            status = SolveStatus.TARGET
-        result = SolveResult(
-            solver=result.solver + " + lns", status=status, solution=best,
-            objective=value, bound=result.bound, gap=0.0 if status == SolveStatus.OPTIMAL else None,
-            time=time.perf_counter() - t_start - offset[0],
-            incumbents=result.incumbents, setup_time=result.setup_time,
-        )
+    deadline = t_start + (config.time_limit / 2 if lexicographic else config.time_limit)
+    result, lns_stats, phases = search(problem, spec, X, y, start, solve=solve, config=config,
+                                       deadline=deadline, on_progress=progress,
+                                       on_improve=report_network, canonical=canonical)
     if lexicographic and result.solution is not None:
         # stage 2: the same accuracy objective at most what stage 1 reached, fewest neurons
         accuracy_value = accuracy_part(problem, result.solution)
@@ -323,6 +267,7 @@ def train_once(
     test_acc = accuracy(model, dataset.X_test, dataset.y_test)
     model.training = {
         "objective": config.objective,
+        "margin": spec.margin,  # the integer margin (--margin paper resolved)
         "solver": result.solver,
         "status": result.status.value,
         "objective_value": kept_objective,  # of the network kept (see "selected")
@@ -351,7 +296,9 @@ def train_once(
             "iterations": lns_stats.iterations, "improvements": lns_stats.improvements,
             "sideways": lns_stats.sideways, "optimal_subproblems": lns_stats.optimal,
             "start_objective": lns_stats.start_objective, "objective": lns_stats.objective,
+            "stalled": lns_stats.stalled,
         },
+        "search": phases,  # the full MIP and LNS phases run (trainer/search.py)
         "trajectory": trajectory_summary(trajectory),
         "selected": selected,
         "best_by_val": by_rule["val"],

@@ -1,6 +1,8 @@
-"""What a solver route returns: the solve status (an enum), the result of one solve, and the
-progress reports sent while it runs. Both routes (``trainer/highs.py``,
-``trainer/pyomo_route.py``) map their solver's own statuses onto :class:`SolveStatus`.
+"""What a solver route returns: the solve status (an enum), the result of one solve, the
+progress reports sent while it runs, and the watch that notices a stalled solve. Every route
+(``trainer/highs.py``, ``trainer/gurobi.py``, ``trainer/pyomo_route.py``) maps its
+solver's own statuses onto :class:`SolveStatus`; a solve stopped by mipnn's stall limit is
+``FEASIBLE``, like one stopped by the time limit.
 
 The statuses follow python-mip's (``OPTIMAL``, ``FEASIBLE``, ``NO_SOLUTION_FOUND``,
 ``INFEASIBLE``) plus the two ways mipnn stops early on purpose (``TARGET``,
@@ -22,7 +24,7 @@ class SolveStatus(StrEnum):
     """How a solve ended. The value is the model file's ``training.status`` string."""
 
     OPTIMAL = "optimal"  # proven optimal (or equal to a proven bound)
-    FEASIBLE = "time_limit"  # stopped early (time or another limit) with a solution
+    FEASIBLE = "time_limit"  # stopped early (time, stall or another limit) with a solution
     TARGET = "target"  # stopped with a solution as good as the requested target objective
     INTERRUPTED = "interrupted"  # interrupted (not by mipnn's target) with a solution
     NO_SOLUTION_FOUND = "no_solution"  # stopped without any solution
@@ -65,3 +67,34 @@ class SolveResult:
     @property
     def has_solution(self) -> bool:
         return self.solution is not None
+
+
+class StallWatch:
+    """When a running solve last made progress: a new incumbent, or a dual bound that moved
+    by more than ``tol``. ``stalled(now)`` is True once neither happened for ``stall``
+    seconds (never when ``stall`` is None). The routes with callbacks (highspy,
+    gurobi-direct) stop a solve that stalls, so the search policy can hand the rest of the
+    time to large-neighbourhood search (:mod:`mipnn.trainer.search`)."""
+
+    def __init__(self, stall: float | None, tol: float = 1e-6) -> None:
+        self.stall = stall
+        self.tol = tol
+        self.last = 0.0
+        self.bound: float | None = None
+        self.stopped = False  # set by the route when it stopped the solve for a stall
+
+    def incumbent(self, now: float) -> None:
+        """A new incumbent was found at ``now`` (seconds since the solve started)."""
+        self.last = now
+
+    def dual_bound(self, now: float, bound: float | None) -> None:
+        """The dual bound is ``bound`` at ``now``: progress when it moved up by > tol."""
+        if bound is None:
+            return
+        if self.bound is None or bound > self.bound + self.tol:
+            if self.bound is not None:
+                self.last = now
+            self.bound = bound
+
+    def stalled(self, now: float) -> bool:
+        return self.stall is not None and now - self.last >= self.stall

@@ -17,7 +17,7 @@ from mipnn.trainer.defaults import ChosenDefaults, without_teacher
 from mipnn.trainer.guard import train_guarded
 from mipnn.trainer.model import accuracy
 from mipnn.trainer.pipeline import train_once
-from mipnn.trainer.pyomo_route import pyomo_solver
+from mipnn.trainer.routes import check_solver
 from mipnn.trainer.start import check_start_config
 from mipnn.trainer.teacher import TeacherError, teacher_labels
 from mipnn.trainer.train_config import TrainConfig
@@ -35,9 +35,9 @@ def train(
     accuracies that ``forward`` gives on each split.
 
     MIP objectives: the gradient baseline's network (``warm_start``) or the all-zero one,
-    whichever has the better objective, starts the full MIP, which runs for
-    ``full_solve_share`` of the time limit; large-neighbourhood search (``lns``) uses the
-    rest. The whole run, gradient baseline included, stays within ``time_limit``.
+    whichever has the better objective, starts the full MIP, which runs until it stalls
+    (``stall_share``) or proves its optimum; large-neighbourhood search (``lns``) uses the
+    rest (:mod:`mipnn.trainer.search`). The whole run, gradient baseline included, stays within ``time_limit``.
     ``start_network`` (e.g. :func:`mipnn.trainer.start.start_network_from_model`) replaces the gradient
     baseline as the MIP's start: the run continues from that network.
     Raises SolverError when no solution is found, InfeasibleError when ``min_w``/``max_m``
@@ -45,8 +45,8 @@ def train(
     config.check()
     if start_network is not None:
         check_start_config(config)
-    if config.solver != "highspy" and config.objective != "gd":
-        pyomo_solver(config.solver)  # a missing solver is a user error, before any work
+    if config.objective != "gd":
+        check_solver(config.solver)  # a missing solver is a user error, before any work
     if config.teacher is not None:
         return train_on_teacher_labels(dataset, config, on_progress, on_message, start_network)
     if config.guard_folds and config.objective != "gd":

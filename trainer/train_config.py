@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mipnn.trainer.errors import MipnnError
-from mipnn.trainer.objectives import OBJECTIVES
+from mipnn.trainer.objectives import OBJECTIVES, check_margin
+from mipnn.trainer.routes import SOLVERS
 from mipnn.trainer.selection import SELECT_RULES
 from mipnn.trainer.teacher import TEACHERS
 
 TRAIN_OBJECTIVES = (*OBJECTIVES, "gd")
-SOLVERS = ("highspy", "highs", "gurobi", "cplex", "scip", "cbc")
-"""``highspy``: HiGHS through highspy directly (fast hand-off, progress callbacks); the
-others: the same matrix through Pyomo (``highs`` is HiGHS via Pyomo's appsi interface)."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,7 @@ class TrainConfig:
     hidden: tuple[int, ...] = (16,)
     bound: int = 1
     objective: str = "sat_margin"
-    margin: int = 1
+    margin: int | str = 1  # an integer >= 1, or "paper": (H+1)P/4 as an integer (objectives)
     time_limit: float = 60.0
     seed: int = 0
     threads: int = 1
@@ -34,12 +32,16 @@ class TrainConfig:
     simplify: bool = True  # remove dead and constant hidden neurons (exact)
     weight_penalty: float = 0.0  # objective cost of each unit of sum |W| (regulariser)
     # --- how hard to try (docs/TRAINING.md measures each lever) ---
-    solver: str = "highspy"  # HiGHS through highspy, or a Pyomo solver (SOLVERS)
+    solver: str = "highspy"  # a route of trainer/routes.py (SOLVERS)
     warm_start: bool = True  # start from the gradient baseline's network
     symmetry: bool = False  # order the hidden neurons (no measurable gain: docs/TRAINING.md)
-    lns: bool = True  # large-neighbourhood search after the first solve
+    lns: bool = True  # large-neighbourhood search after the full MIP (trainer/search.py)
     lns_sub_time: float = 3.0  # time limit of one LNS sub-MIP
-    full_solve_share: float = 0.1  # share of the time for the full MIP before LNS
+    # the full MIP runs until it stalls: no new incumbent and no move of its bound for this
+    # share of the time (at least MIN_STALL s); then LNS until it stalls as long; then the
+    # full MIP again (trainer/search.py)
+    stall_share: float = 0.5
+    full_solve_share: float = 0.5  # routes without callbacks (Pyomo): the full MIP's share
     target_objective: float | None = None  # stop once an incumbent reaches this objective
     highs_options: tuple[tuple[str, Any], ...] = ()  # extra HiGHS options (name, value)
     gd_epochs: int = 400
@@ -72,12 +74,13 @@ class TrainConfig:
                 f"--select must be one of {', '.join(SELECT_RULES)}, got {self.select!r}")
         if not 0.0 <= self.full_solve_share <= 1.0:
             raise MipnnError(f"full_solve_share must be in [0, 1], got {self.full_solve_share}")
+        if not 0.0 < self.stall_share <= 1.0:
+            raise MipnnError(f"stall_share must be in (0, 1], got {self.stall_share}")
         if not 1 <= self.bound <= 127:
             raise MipnnError(f"--bound must be in [1, 127] (weights are int8), got {self.bound}")
         if any(h < 1 for h in self.hidden):
             raise MipnnError(f"hidden layer sizes must be positive, got {list(self.hidden)}")
-        if self.margin < 1:
-            raise MipnnError(f"--margin must be >= 1 (an exact strict margin), got {self.margin}")
+        check_margin(self.margin, self.hidden)
         if self.guard_folds == 1 or self.guard_folds < 0:
             raise MipnnError(f"--guard-folds must be 0 (off) or at least 2, got {self.guard_folds}")
         if self.teacher is not None:

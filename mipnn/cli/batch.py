@@ -59,8 +59,10 @@ def run_batch(opts: dict[str, Any]) -> None:
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.formulation import NetworkSpec
     from mipnn.trainer.model import save_model
+    from mipnn.trainer.objectives import check_margin, resolve_margin
 
     hidden = parse_hidden(opts["hidden"])
+    check_margin(opts["margin"] or 1, hidden)
     out: Path = opts["out"]
     ds = load_dataset(opts["dataset"], csv=opts["csv_path"], target=opts["target_col"],
                       data_dir=opts["data_dir"], train_size=opts["train_size"],
@@ -71,7 +73,8 @@ def run_batch(opts: dict[str, Any]) -> None:
     echo_scales(ds.features)
     spec = NetworkSpec(n_inputs=int(ds.X_train.shape[1]), hidden=hidden,
                        n_classes=len(ds.classes), bound=opts["bound"], levels=int(ds.levels),
-                       objective=opts["objective"], margin=opts["margin"] or 1)
+                       objective=opts["objective"],
+                       margin=resolve_margin(opts["margin"] or 1, hidden, opts["bound"]))
     config = BatchConfig(
         batch_size=opts["batch_size"], epochs=opts["epochs"] or 3,
         variant=opts["batch_variant"], workers=opts["workers"], scheduler=opts["scheduler"],

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from mipnn.cli.options import DATA_OPTIONS, AdvancedOption, Decorator
+from mipnn.trainer.objectives import parse_margin
 from mipnn.trainer.selection import SELECT_RULES
 from mipnn.trainer.teacher import TEACHERS
 from mipnn.trainer.train_config import SOLVERS, TRAIN_OBJECTIVES
@@ -65,8 +66,10 @@ DEFAULTED_OPTIONS: list[Decorator] = [
              help="keep the best-objective network, the network (gradient start or "
                   "incumbent) with the best validation accuracy, or the one that classifies "
                   "the most training and validation examples together (small data sets)"),
-    advanced("--margin", type=click.IntRange(min=1), show_default=BY_SIZE,
-             help="sat_margin, min_hinge: required score margin"),
+    advanced("--margin", metavar="INTEGER|paper", show_default=BY_SIZE,
+             callback=lambda _c, _p, v: None if v is None else parse_margin(v),
+             help="sat_margin, min_hinge: required score margin, an integer >= 1, or paper: "
+                  "the paper's (H+1)P/4 rounded up (5 at H=16, P=1)"),
     advanced("--weight-penalty", type=click.FloatRange(min=0), metavar="LAMBDA",
              show_default=BY_SIZE,
              help="MIP objectives: add LAMBDA * sum |W| (fewer, smaller weights; "
@@ -87,8 +90,8 @@ ADVANCED_OPTIONS: list[Decorator] = [
     advanced("--levels", type=click.IntRange(1, 255), show_default="255, or the --start "
              "model's", help="inputs are quantised to integers in [0, L]"),
     advanced("--solver", type=click.Choice(SOLVERS), default="highspy", show_default=True,
-             help="highspy: HiGHS directly; the others through Pyomo (highs = HiGHS via "
-                  "Pyomo)"),
+             help="highspy: HiGHS directly; gurobi-direct: Gurobi directly (pip install "
+                  "gurobipy); the others through Pyomo (highs = HiGHS via Pyomo)"),
     advanced("--warm-start/--no-warm-start", default=True, show_default=True,
              help="start the MIP from the gradient baseline's network"),
     advanced("--symmetry/--no-symmetry", default=False, show_default=True,

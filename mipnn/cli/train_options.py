@@ -59,12 +59,13 @@ COMMON_OPTIONS: list[Decorator] = [
 # the deployment budget and the data it trains on (issue 25; docs/TRAINING.md, "Under a
 # deployment budget")
 BUDGET_OPTIONS: list[Decorator] = [
-    click.option("--max-nonzeros", type=click.IntRange(min=1), metavar="K",
-                 help="at most K non-zero first-layer weights (a MIP constraint)"),
-    click.option("--flash-budget", "flash_budget", type=click.IntRange(min=1),
-                 metavar="BYTES", help="model flash on --device, translated into K by the "
-                                       "cost model"),
-    click.option("--device", metavar="TARGET", help="the target of --flash-budget"),
+    advanced("--max-nonzeros", type=click.IntRange(min=1), metavar="K",
+             help="at most K non-zero first-layer weights: a MIP constraint (a binary per "
+                  "weight) and the gradient stage's (top-K)"),
+    advanced("--flash-budget", "flash_budget", type=click.IntRange(min=1), metavar="BYTES",
+             help="model flash on --device, translated into --max-nonzeros (and, on AVR, "
+                  "--levels unless given) by the code generator's cost model"),
+    advanced("--device", metavar="TARGET", help="the firmware target of --flash-budget"),
     advanced("--learn-ranges", type=click.IntRange(min=0), metavar="COPIES",
              help="choose the numeric columns' clamp ranges on the training rows, with up to "
                   "COPIES extra clamped copies (0: ranges only)"),

@@ -27,7 +27,7 @@ deps:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev,cluster,gurobi]'
+	$(VENV)/bin/pip install -q -e '.[dev,cluster,gurobi,peers]'
 	@touch $@
 
 venv: $(VENV)/.installed

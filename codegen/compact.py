@@ -17,7 +17,7 @@ loads reach first); without one, everything that can be is table (the smallest f
 from __future__ import annotations
 
 import numpy as np
-from mipnn.codegen.cost import CostProfile, program_cost
+from mipnn.codegen.cost import CostProfile, program_cost, term_cost
 from mipnn.codegen.program import NodeTerms, Program
 from mipnn.codegen.simplify import SimpleNetwork
 from mipnn.codegen.unrolled import UnrolledBuilder
@@ -88,8 +88,9 @@ def plan_compact(program: Program, profile: CostProfile, flash_budget: float) ->
             pos = sum(c for c in table if c > 0)
             neg = -sum(c for c in table if c < 0)
             lists = -(-pos // program.list_cap) - (-neg // program.list_cap)
-            time = sum(p.term + (p.term_mul if abs(c) != 1 else 0) for c in code)
-            flash = len(code) * p.term_bytes
+            costs = [term_cost(p, c) for c in code]
+            time = sum(t for t, _ in costs)
+            flash = sum(f for _, f in costs)
             time += (pos + neg) * p.gather + lists * p.gather_list
             flash += (pos + neg + lists) * elem + lists * p.gather_list_bytes
             rows.append((flash, time, k))

@@ -27,7 +27,7 @@ class CostProfile:
     loop_neuron: float  # per neuron of the table loop (bias, activation, store)
     term: float  # one input term of unrolled code (load input, add)
     term_wide: float  # ... into a 32-bit accumulator
-    term_mul: float  # extra for a weight other than +/-1 (multiply or shift-add)
+    term_mul: float  # extra for a weight other than +/-1 (shift-add; beyond +/-2: term_big)
     cond: float  # test of one sign neuron (compare and branch, or IT block)
     cond_add: float  # one conditional add into an accumulator
     pack: float  # setting one bit of a packed word
@@ -45,6 +45,13 @@ class CostProfile:
     popcount_fn_bytes: float
     neuron_bytes: float
     flash_budget: int  # largest model flash the auto strategy accepts
+    # a weight beyond +/-2 (a multiply, not one shift-add): time and flash beyond ``term``
+    # (None: as ``term_mul``, no extra bytes); calibrated on trained linear models with
+    # P = 127, L = 63 (docs/RESULTS.md, issue 25); and the extra flash of a term into a
+    # 32-bit accumulator
+    term_big: float | None = None
+    term_big_bytes: float = 0.0
+    term_wide_bytes: float = 0.0
     # compact: first-layer terms as table entries, summed by a helper function
     gather: float = 3.25  # one table entry (load index, load input, add; 8 per loop)
     gather_list: float = 14.0  # one list: count, Duff entry, store in d[]; read of d[] and add
@@ -61,6 +68,7 @@ def _profile(name: str, wide: bool, flash_budget: int, **overrides: float) -> Co
             loop_mac=14.0, loop_mac_wide=24.0, loop_neuron=30.0, term=5.0, term_wide=8.0,
             term_mul=10.0, cond=3.0, cond_add=3.0, pack=3.0, popcount=40.0, neuron=4.0,
             fixed=120.0, loop_bytes_per_weight=1.0, loop_code_bytes=260.0, term_bytes=6.0,
+            term_big=5.5, term_big_bytes=7.4, term_wide_bytes=14.2,
             cond_bytes=6.0, cond_add_bytes=6.0, pack_bytes=6.0, popcount_bytes=40.0,
             popcount_fn_bytes=40.0, neuron_bytes=8.0,
         )
@@ -70,7 +78,7 @@ def _profile(name: str, wide: bool, flash_budget: int, **overrides: float) -> Co
             term_mul=1.0, cond=2.0, cond_add=1.2, pack=2.5, popcount=14.0, neuron=1.5,
             fixed=30.0, loop_bytes_per_weight=1.0, loop_code_bytes=140.0, term_bytes=5.0,
             cond_bytes=4.0, cond_add_bytes=4.0, pack_bytes=6.0, popcount_bytes=30.0,
-            popcount_fn_bytes=0.0, neuron_bytes=4.0,
+            popcount_fn_bytes=0.0, neuron_bytes=4.0, term_big=0.4, term_big_bytes=2.5,
         )
     if wide:
         base.update(gather=17.5, gather_list=40.0, gather_list_bytes=6.0, gather_call=60.0,
@@ -87,17 +95,20 @@ PROFILES: dict[str, CostProfile] = {
     # Cortex-M0: 16-bit Thumb only (no IT blocks: a conditional add is a branch).
     "cortex-m0": _profile("cortex-m0", False, 32 * 1024, loop_mac=10.0, loop_mac_wide=10.0,
                           cond=3.0, cond_add=1.5, term=2.8, term_mul=2.0, term_bytes=5.8,
+                          term_big=1.6, term_big_bytes=2.6,
                           popcount=18.0, gather=5.0, gather_list=20.0, gather_call=30.0,
                           gather_fn_bytes=92.0),
     "cortex-m3": _profile("cortex-m3", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2,
                           term_bytes=5.2),
     "cortex-m4": _profile("cortex-m4", False, 32 * 1024, loop_mac=5.2, loop_mac_wide=5.2,
-                          term_bytes=5.6),
+                          term_bytes=5.6, term_big_bytes=2.3),
     "rv32": _profile("rv32", False, 32 * 1024, loop_mac=8.0, loop_mac_wide=8.0, cond=2.0,
-                     cond_add=1.5, term_bytes=7.4, popcount=16.0, gather=5.5,
+                     cond_add=1.5, term_bytes=7.4, term_big=1.4, term_big_bytes=2.7,
+                     popcount=16.0, gather=5.5,
                      gather_list=16.0, gather_call=30.0, gather_call_bytes=14.0,
                      gather_fn_bytes=150.0),
-    "avr": _profile("avr", True, 8 * 1024, loop_mac=24.0, loop_mac_wide=29.0, term_bytes=7.7),
+    "avr": _profile("avr", True, 8 * 1024, loop_mac=24.0, loop_mac_wide=29.0, term_bytes=7.7,
+                    term_wide=11.4),
 }
 
 
@@ -120,6 +131,17 @@ class Estimate:
     fits: bool
 
 
+def term_cost(p: CostProfile, coef: int) -> tuple[float, float]:
+    """Estimated (time, flash) of one 16-bit unrolled input term with weight ``coef``."""
+    time, flash = p.term, p.term_bytes
+    if abs(coef) > 2:
+        time += p.term_big if p.term_big is not None else p.term_mul
+        flash += p.term_big_bytes
+    elif abs(coef) != 1:
+        time += p.term_mul
+    return time, flash
+
+
 def program_cost(prog: Program, p: CostProfile) -> tuple[float, float]:
     """Estimated (time, model flash) of an unrolled program under profile ``p``."""
     c = prog.counts
@@ -129,6 +151,7 @@ def program_cost(prog: Program, p: CostProfile) -> tuple[float, float]:
         + c["term"] * p.term
         + c["term_wide"] * p.term_wide
         + c["term_mul"] * p.term_mul
+        + c["term_big"] * ((p.term_big if p.term_big is not None else p.term_mul) - p.term_mul)
         + c["cond"] * p.cond
         + c["cond_add"] * p.cond_add
         + c["pack"] * p.pack
@@ -141,6 +164,8 @@ def program_cost(prog: Program, p: CostProfile) -> tuple[float, float]:
     flash = (
         60
         + (c["term"] + c["term_wide"]) * p.term_bytes
+        + c["term_big"] * p.term_big_bytes
+        + c["term_wide"] * p.term_wide_bytes
         + c["cond"] * p.cond_bytes
         + c["cond_add"] * p.cond_add_bytes
         + c["pack"] * p.pack_bytes

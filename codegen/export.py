@@ -195,12 +195,6 @@ def render_vectors(
         raise CodegenError(
             f"golden vectors must have shape [V >= 1, {model.input_size}], got {vectors.shape}"
         )
-    if vectors.min() < 0 or vectors.max() > model.levels:
-        raise CodegenError(f"golden vectors must be integers in [0, {model.levels}]")
-    rows = [
-        {"index": v, "lines": wrap_values([int(x) for x in vectors[v]], "        ")}
-        for v in range(vectors.shape[0])
-    ]
     raw_rows = []
     if raw_vectors is not None and len(raw_vectors):
         plan = raw_plan(model, cname)
@@ -214,6 +208,27 @@ def render_vectors(
             raise CodegenError("raw golden vectors must be int32 values")
         raw_rows = [{"index": v, "lines": wrap_values([c_int(int(r)) for r in row], "        ")}
                     for v, row in enumerate(raw_vectors)]
+    return render_vector_header(cname, vectors, model.levels, model_sha256, raw_rows)
+
+
+def render_vector_header(
+    cname: str, vectors: np.ndarray, levels: int = 255, model_sha256: str | None = None,
+    raw_rows: list[dict[str, object]] | None = None,
+) -> str:
+    """The golden-vector header for any classifier with the ``NAME_predict`` API of
+    ARCHITECTURE.md 5 (``NAME.h`` defining ``NAME_N_INPUTS`` and ``NAME_N_CLASSES``; e.g. C
+    that mipnn did not generate, :mod:`mipnn.device.foreign`): ``vectors`` are
+    ``[V >= 1, n]`` integers in ``[0, levels]``; ``raw_rows`` the rendered raw rows of
+    :func:`render_vectors`."""
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[0] < 1:
+        raise CodegenError(f"golden vectors must have shape [V >= 1, n], got {vectors.shape}")
+    if vectors.min() < 0 or vectors.max() > levels:
+        raise CodegenError(f"golden vectors must be integers in [0, {levels}]")
+    rows = [
+        {"index": v, "lines": wrap_values([int(x) for x in vectors[v]], "        ")}
+        for v in range(vectors.shape[0])
+    ]
     context = {
         "name": cname,
         "NAME": cname.upper(),
@@ -225,7 +240,7 @@ def render_vectors(
         ],
         "n_vectors": int(vectors.shape[0]),
         "rows": rows,
-        "raw_rows": raw_rows,
+        "raw_rows": list(raw_rows or []),
     }
     return environment().get_template("vectors.h.j2").render(context)
 

@@ -257,6 +257,8 @@ class UnrolledBuilder:
                 self.counts["term_wide" if ctype != "int_fast16_t" else "term"] += 1
                 if abs(d) != 1:
                     self.counts["term_mul"] += 1
+                if abs(d) > 2:
+                    self.counts["term_big"] += 1
             if 2 <= node < 2 + len(neurons):
                 j = neurons[node - 2]
                 self.var_of[(0, j)] = var

@@ -220,3 +220,46 @@ def test_gurobi_direct_trains_and_refuses_an_instance_over_its_licence(tmp_path)
         return  # an unrestricted Gurobi licence: nothing refused
     line = _error_line(big)
     assert "licence is too small" in line and "variables" in line and "constraints" in line
+
+
+def test_the_deployment_budget_on_the_command_line(tmp_path):
+    """--flash-budget/--device become --max-nonzeros (and L on AVR) through the cost model;
+    --val-fraction 0 trains on the whole training part; --learn-ranges adds features."""
+    out = tmp_path / "fb.json"
+    result = run_cli("train", "--dataset", "breast_cancer", "--hidden", "0", "--bound", "31",
+                     "--objective", "gd", "--teacher", "none", "--flash-budget", "120",
+                     "--device", "avr", "--val-fraction", "0", "--learn-ranges", "1",
+                     "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "budget: 120 B of model flash on avr -> at most" in result.output
+    assert "(cost model; mipnn firmware measures)" in result.output
+    model = json.loads(out.read_text())
+    k = int(result.output.split("at most ")[1].split()[0])
+    weights = [w for row in model["layers"][0]["weights"] for w in row if w]
+    assert 1 <= len(weights) <= k
+    assert model["training"]["examples"]["val"] == 0
+    assert model["training"]["data"]["val_fraction"] == 0.0
+    assert model["training"]["flash_budget"]["device"] == "avr"
+    assert "ranges" in model["training"] and model["input"]["size"] >= 30
+    assert run_cli("eval", str(out)).exit_code == 0
+    assert_user_error(run_cli("train", "--flash-budget", "100", "--out", str(out)),
+                      "--flash-budget and --device go together")
+    assert_user_error(run_cli("train", "--dataset", "breast_cancer", "--hidden", "0",
+                          "--flash-budget", "4", "--device", "cortex-m3", "--out", str(out)),
+                      "even one weight")
+
+
+def test_max_nonzeros_and_all_rows_on_the_command_line(tmp_path):
+    out = tmp_path / "ar.json"
+    result = run_cli("train", "--dataset", "breast_cancer", "--hidden", "2", "--bound", "7",
+                     "--max-nonzeros", "6", "--max-neurons", "2", "--all-rows",
+                     "--time-limit", "4", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    model = json.loads(out.read_text())
+    assert model["training"]["objective"] == "max_correct"
+    assert sum(1 for row in model["layers"][0]["weights"] for w in row if w) <= 6
+    assert model["training"]["all_rows"]["iterations"] >= 0
+    assert_user_error(run_cli("train", "--dataset", "breast_cancer", "--all-rows", "--objective",
+                          "sat_margin", "--out", str(out)), "max_correct")
+    assert_user_error(run_cli("train", "--dataset", "breast_cancer", "--hidden", "0",
+                          "--max-neurons", "2", "--out", str(out)), "--max-neurons needs")

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import IN_CI
 
 REPO = Path(__file__).resolve().parents[1]
 # Not part of the project: what git ignores, when the tree is not a git checkout.
@@ -90,6 +91,20 @@ def test_no_file_points_to_the_shared_docs():
 def test_the_contract_and_the_embedded_notes_are_the_projects_own():
     for name in ("ARCHITECTURE.md", "EMBEDDED.md"):
         assert (REPO / "docs" / name).is_file(), f"docs/{name} is missing"
+
+
+@pytest.mark.parametrize("name", ["ARCHITECTURE.md", "EMBEDDED.md"])
+def test_the_project_copies_of_the_design_documents_are_in_step(name):
+    """docs/ holds verbatim copies of the team's design documents (../shared/docs): what
+    mipnn decides beyond them goes to docs/DESIGN.md, never into the copies."""
+    shared = REPO.parent / "shared" / "docs" / name
+    if not shared.is_file():
+        if IN_CI:
+            pytest.fail(f"CI=true but the design documents are missing at {shared.parent}")
+        pytest.skip(f"the design documents are not at {shared.parent}")
+    assert (REPO / "docs" / name).read_bytes() == shared.read_bytes(), \
+        f"docs/{name} differs from {shared}: copy it again, and put mipnn's own " \
+        "decisions in docs/DESIGN.md"
 
 
 def test_the_training_guide_is_at_most_300_lines():

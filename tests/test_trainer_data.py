@@ -243,3 +243,27 @@ def test_a_frame_in_memory_is_encoded_as_a_csv_file_is(tmp_path):
     assert tiny.notes[-1].startswith("no validation split:")
     none = dataset_from_frame(frame, y, raw.classes, val_fraction=0)
     assert len(none.y_val) == 0 and len(none.y_train) == len(y)
+
+
+def test_val_fraction_zero_trains_on_the_whole_training_part(shared_data):
+    ds = load_dataset("heart", data_dir=shared_data, val_fraction=0)
+    assert len(ds.y_val) == 0 and len(ds.y_train) == 242
+    assert ds.provenance["val_fraction"] == 0.0
+    again = load_from_provenance(ds.provenance, data_dir=shared_data, features=ds.features)
+    assert same_split(ds, again)
+    half = load_dataset("heart", data_dir=shared_data, val_fraction=0.5)
+    assert len(half.y_val) == 121
+    with pytest.raises(DataError, match="val_fraction"):
+        load_dataset("heart", data_dir=shared_data, val_fraction=1.0)
+
+
+def test_learned_ranges_are_numeric_features_with_a_source(no_env):
+    ds = load_dataset("breast_cancer", levels=15, learn_ranges=True, extra_copies=2)
+    assert ds.ranges is not None and ds.ranges["extra_copies"] <= 2
+    names = [f["name"] for f in ds.features]
+    assert len(names) == len(set(names)) == ds.X_train.shape[1]
+    copies = [f for f in ds.features if "source" in f]
+    assert len(copies) == ds.ranges["extra_copies"]
+    assert any("learned clamp ranges" in n for n in ds.notes)
+    again = load_dataset("breast_cancer", levels=15, features=ds.features)  # no new search
+    assert same_split(ds, again) and again.ranges is None

@@ -326,3 +326,14 @@ def test_features_sharing_a_raw_column():
     assert raw_values(feats, frame).tolist() == [[17], [30], [45], [60]]
     X = encode(feats, 255, frame)
     assert X[:, 1].tolist() == [0, 118, 255, 255] and X[:, 0].tolist() == [0, 45, 98, 150]
+
+
+def test_numeric_features_may_read_one_column_through_source():
+    frame = pd.DataFrame({"age": [10.0, 20.0, 30.0, 40.0]})
+    feats = [{"name": "age", "kind": "numeric", "min": 10.0, "max": 40.0},
+             {"name": "age[20,30]", "kind": "numeric", "min": 20.0, "max": 30.0,
+              "source": "age"}]
+    X = encode(feats, 10, frame)
+    assert X[:, 0].tolist() == [0, 3, 7, 10] and X[:, 1].tolist() == [0, 0, 10, 10]
+    with pytest.raises(DataError, match="no column 'height'"):
+        encode([dict(feats[1], source="height")], 10, frame)

@@ -122,3 +122,31 @@ def test_switched_off_neurons_force_all_their_weights_to_zero():
     v[p.blocks["W0"].index()[0, 1]] = 1  # an off neuron with a weight is infeasible
     assert not is_feasible(p, v)
     assert p.cost[s].tolist() == [0.5] * 4
+
+
+def test_the_budget_is_inside_the_mip():
+    """max_nonzeros: a binary per first-layer weight and sum <= K; max_neurons: the neuron
+    switches with sum <= M; the solver's optimum keeps both, and a start within the budget
+    is feasible while one beyond it is not."""
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 4, (30, 5))
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 2).astype(np.int64)
+    spec = NetworkSpec(5, (3,), 2, bound=2, levels=3, objective="max_correct",
+                       max_nonzeros=4, max_neurons=2)
+    p = build_problem(spec, X, y)
+    assert p.blocks["nz0"].shape == (3, 5) and "s0" in p.blocks
+    assert not np.any(p.cost[p.blocks["s0"].index()])  # M alone charges nothing
+    res = solve_highs(p, time_limit=30)
+    W = p.values(res.solution, "W0")
+    assert np.count_nonzero(np.rint(W)) <= 4
+    assert np.rint(p.values(res.solution, "s0")).sum() <= 2
+    within = [(np.array([[1, 1, -1, 0, 0], [0] * 5, [0] * 5]), np.array([-2, 0, 0])),
+              (np.array([[0, 0, 0], [2, 0, 0]]), np.array([0, -1]))]
+    assert is_feasible(p, start_from_network(p, within))
+    beyond = [(np.array([[1, 1, -1, 1, 1], [0] * 5, [0] * 5]), np.array([-2, 0, 0])),
+              within[1]]
+    assert not is_feasible(p, start_from_network(p, beyond))
+    linear = NetworkSpec(5, (), 2, bound=2, levels=3, objective="max_correct", max_nonzeros=2)
+    q = build_problem(linear, X, y)
+    res = solve_highs(q, time_limit=30)
+    assert np.count_nonzero(np.rint(q.values(res.solution, "W0"))) <= 2

@@ -187,3 +187,13 @@ def test_a_model_in_memory_has_the_sha256_of_its_saved_file(tmp_path):
     model.layers[0].weights[0, 0] = 500  # an invalid model in memory is refused
     with pytest.raises(ModelFileError, match="weights"):
         model_with_sha256(model)
+
+
+def test_a_numeric_feature_may_name_the_column_it_reads():
+    data = copy.deepcopy(EXAMPLE)
+    data["input"]["features"][0] = {"name": "age[30,50]", "kind": "numeric", "min": 30.0,
+                                    "max": 50.0, "source": "age"}
+    assert model_from_dict(data).features[0]["source"] == "age"
+    data["input"]["features"][0]["source"] = 3
+    with pytest.raises(ModelFileError, match=r"features\[0\]\.source"):
+        model_from_dict(data)

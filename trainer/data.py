@@ -13,6 +13,11 @@ fixed by ``seed``:
 * adult: ``adult.test`` is the test set; 20 % of ``adult.data`` is validation;
 * mnist: the t10k files are the test set (or, with only those, their last 5,000 images).
 
+``val_fraction`` overrides the validation share; 0 trains on the whole training part (no
+validation set: e.g. to refit a configuration chosen on the validation set on all the data).
+``learn_ranges`` chooses the numeric columns' clamp ranges (and up to ``extra_copies``
+clamped copies) on the training rows (:mod:`mipnn.trainer.clamp_search`).
+
 The training part (everything but the test set) is what the features are fitted on (ranges,
 medians, category values), before ``train_size`` draws a stratified sample of the training
 examples; so a small sample may hold all-zero columns, and the features do not depend on it.
@@ -31,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mipnn.trainer.clamp_search import learn_ranges as learn_ranges_of
 from mipnn.trainer.csv_reader import read_csv
 from mipnn.trainer.datasets import sources as dataset_sources
 from mipnn.trainer.download import locate
@@ -68,6 +74,7 @@ class Dataset:
     provenance: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     raw_test: np.ndarray | None = None
+    ranges: dict[str, Any] | None = None  # the range search's report (learn_ranges)
 
     @property
     def n_inputs(self) -> int:
@@ -85,6 +92,9 @@ def load_dataset(
     levels: int = 255,
     features: list[dict] | None = None,
     raw_scales: dict[str, int] | None = None,
+    val_fraction: float | None = None,
+    learn_ranges: bool = False,
+    extra_copies: int = 0,
 ) -> Dataset:
     """Load, split and encode a data set: a built-in ``name`` or ``csv=PATH, target=COL``
     (neither: ``breast_cancer``, which needs no files).
@@ -93,8 +103,11 @@ def load_dataset(
     sets and the fitted features do not change). ``features`` (from a saved model) are used
     instead of fitting, so evaluation encodes exactly as training did. ``raw_scales``
     (column -> scale) overrides the scale chosen for a numeric column's raw values
-    (ARCHITECTURE.md 8) when the features are fitted. Every problem the user can fix raises
-    DataError.
+    (ARCHITECTURE.md 8) when the features are fitted. ``val_fraction`` (default: the data
+    set's) is the validation share of the training part; 0: none. ``learn_ranges``: the
+    numeric features' clamp ranges, and up to ``extra_copies`` extra clamped copies, are
+    chosen on the training rows (the report is in ``notes`` and ``Dataset.ranges``); ignored
+    when ``features`` are given. Every problem the user can fix raises DataError.
     """
     if name is not None and csv is not None:
         raise DataError("give either a data set name or a CSV file (--csv), not both")
@@ -108,6 +121,10 @@ def load_dataset(
         not isinstance(train_size, int) or isinstance(train_size, bool) or train_size < 1
     ):
         raise DataError(f"train_size: expected a positive integer, found {train_size!r}")
+    if val_fraction is not None and (
+        isinstance(val_fraction, bool) or not 0.0 <= float(val_fraction) < 1.0
+    ):
+        raise DataError(f"val_fraction: expected a number in [0, 1), found {val_fraction!r}")
 
     notes: list[str] = []
     provenance: dict[str, Any]
@@ -129,6 +146,8 @@ def load_dataset(
         display = name
         provenance = {"dataset": name}
     provenance.update({"seed": seed, "train_size": train_size, "levels": levels})
+    if val_fraction is not None:
+        provenance["val_fraction"] = float(val_fraction)
 
     where = raw.where
     y_all = label_indices(raw.labels, raw.classes, where)
@@ -142,8 +161,13 @@ def load_dataset(
         pool_frame, y_pool = raw.frame, y_all
         test_frame = raw.test_frame
         y_test = label_indices(raw.test_labels, raw.classes, where)
-    train, val = split(y_pool, raw.val_fraction, seed, raw.classes, where, "training part")
+    share = raw.val_fraction if val_fraction is None else float(val_fraction)
+    if share > 0:
+        train, val = split(y_pool, share, seed, raw.classes, where, "training part")
+    else:
+        train, val = np.arange(len(y_pool)), np.zeros(0, dtype=np.int64)
 
+    ranges = None
     if features is None:
         features = fit_features(pool_frame, raw.categorical, raw_scales)
         if not features:
@@ -151,6 +175,14 @@ def load_dataset(
         if not has_raw_fields(features):
             notes.append("a numeric column exceeds the int32 range of a raw reading even at "
                          "scale 1: the model takes no raw values (a version-1 model file)")
+        if learn_ranges:
+            features, ranges = learn_ranges_of(
+                features, pool_frame.iloc[train].reset_index(drop=True), y_pool[train],
+                len(raw.classes), levels, extra_copies=extra_copies, seed=seed)
+            notes.append(
+                f"learned clamp ranges of the numeric columns ({ranges['extra_copies']} extra "
+                f"copies): held-out log-loss of a logistic regression {ranges['log_loss'][0]}"
+                f" -> {ranges['log_loss'][1]}")
     else:
         features = [dict(f) for f in features]
     notes.extend(encoding_notes(features, [pool_frame, test_frame]))
@@ -193,6 +225,7 @@ def load_dataset(
         provenance=provenance,
         notes=notes,
         raw_test=raw_test,
+        ranges=ranges,
     )
 
 
@@ -262,6 +295,7 @@ def load_from_provenance(
         seed=record.seed,
         levels=levels,
         features=features,
+        val_fraction=record.val_fraction,
     )
 
 

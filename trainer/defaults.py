@@ -110,7 +110,8 @@ def resolve_defaults(config: TrainConfig, auto: Iterable[str], dataset: Any
     """``config`` with the levers named in ``auto`` (the ones the user left out; config
     holds their plain values) set by the rule for ``dataset``'s validation split, and the
     record of the choice. The teacher is left out where it cannot run: with
-    ``guard_folds`` (it counts held-out examples by their given labels) or when a class has
+    ``guard_folds`` (it counts held-out examples by their given labels), with the all-rows
+    MIP (``mip_scope == "rows"``: it trains on the given labels), or when a class has
     fewer than 2 training examples (its regularisation is chosen by cross-validation)."""
     auto = set(auto)
     unknown = auto - set(AUTO_LEVERS)
@@ -132,6 +133,9 @@ def resolve_defaults(config: TrainConfig, auto: Iterable[str], dataset: Any
             if config.guard_folds:
                 value = None
                 notes.append("no teacher with --guard-folds")
+            elif config.mip_scope == "rows":
+                value = None
+                notes.append("no teacher with --all-rows")
             elif len(present) < 2 or present.min() < 2:
                 value = None
                 notes.append("no teacher: a class has fewer than 2 training examples")

@@ -18,6 +18,11 @@ The objectives (``NetworkSpec.objective``) are in :mod:`mipnn.trainer.objectives
 the matrix form in :mod:`mipnn.trainer.problem`; starts and reading solutions back in
 :mod:`mipnn.trainer.solution`.
 
+The deployment budget is part of the MIP: ``max_nonzeros`` (K) adds a binary ``nz0[j, i]``
+per first-layer weight with ``lo * nz <= W <= hi * nz`` and ``sum nz <= K``, so the solver
+decides which weights survive; ``max_neurons`` (M) adds the neuron switches of the
+neuron-count optimisation (below) with ``sum s <= M`` over all hidden layers.
+
 Symmetry breaking (``build_problem(..., symmetry=True)``): hidden neurons of a layer are
 interchangeable, so they are ordered by the key ``(2P+1) b[j] + W[j, i0]`` (lexicographic
 on the bias, then the first active input's weight): ``key[j] >= key[j+1]``. Any network
@@ -56,6 +61,18 @@ class NetworkSpec:
     margin: int = 1
     prune: float | None = None  # ALPHA: cost of each active hidden neuron (None: no switches)
     weight_penalty: float = 0.0  # cost of each unit of sum |W| (a regulariser; 0: none)
+    max_nonzeros: int | None = None  # K: at most K non-zero first-layer weights
+    max_neurons: int | None = None  # M: at most M hidden neurons switched on
+
+    @property
+    def switches(self) -> bool:
+        """Whether the MIP has neuron switches (``prune`` or ``max_neurons``)."""
+        return bool(self.hidden) and (self.prune is not None or self.max_neurons is not None)
+
+    def keep_neurons(self, n_last: int) -> int:
+        """Neurons of the last hidden layer (of ``n_last``) that must stay switched on."""
+        keep = min(self.n_classes, n_last)
+        return keep if self.max_neurons is None else max(1, min(keep, self.max_neurons))
 
     @property
     def sizes(self) -> list[int]:
@@ -236,8 +253,10 @@ def build_problem(
 
     if symmetry and bounds is None:
         _order_neurons_rows(b, spec, weights, biases, active)
-    if spec.prune is not None:
+    if spec.switches:
         _neuron_switches(b, spec, weights, biases, ranges)
+    if spec.max_nonzeros is not None:
+        _nonzero_budget(b, spec, weights[0], ranges[0])
     if spec.weight_penalty and objective != "min_w":
         b.set_cost(abs_weight_columns(b, weights), float(spec.weight_penalty))
 
@@ -298,9 +317,11 @@ def _neuron_switches(
 ) -> None:
     """Neuron-count optimisation (the paper's): a binary ``s[j]`` per hidden neuron; when
     it is 0 the neuron's incoming weights, bias and outgoing weights are all zero. At least
-    ``min(K, H)`` neurons stay on in the last hidden layer; each active neuron costs
-    ``ALPHA`` in the objective."""
+    ``min(K, H)`` neurons stay on in the last hidden layer (at most ``max_neurons``); each
+    active neuron costs ``ALPHA`` in the objective (``prune``), and at most ``max_neurons``
+    are on in all (``sum s <= M``)."""
     n_hidden = len(spec.hidden)
+    switches = []
     for li in range(n_hidden):
         J = spec.hidden[li]
         s = b.add_var(f"s{li}", (J,), 0, 1, integer=True)
@@ -321,9 +342,33 @@ def _neuron_switches(
         b.add_rows(m, r, c, np.concatenate([np.ones(m), -np.maximum(hi, 0)]), -np.inf, 0.0)
         b.add_rows(m, r, c, np.concatenate([np.ones(m), -np.minimum(lo, 0)]), 0.0, np.inf)
         if li == n_hidden - 1:
-            keep = min(spec.n_classes, J)
+            keep = spec.keep_neurons(J)
             b.add_rows(1, np.zeros(J), s, np.ones(J), float(keep), np.inf)
-        b.set_cost(s, float(spec.prune))
+        if spec.prune is not None:
+            b.set_cost(s, float(spec.prune))
+        switches.append(s)
+    if spec.max_neurons is not None:
+        every = np.concatenate(switches)
+        b.add_rows(1, np.zeros(every.size), every, np.ones(every.size), -np.inf,
+                   float(spec.max_neurons))
+
+
+def _nonzero_budget(
+    b: ProblemBuilder, spec: NetworkSpec, W: np.ndarray,
+    ranges: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """At most ``max_nonzeros`` non-zero first-layer weights: a binary ``nz0`` per weight
+    (``lo * nz <= W <= hi * nz``; fixed at 0 where the weight's range is ``{0}``) and
+    ``sum nz <= K``."""
+    wl, wu = ranges[0].astype(float), ranges[1].astype(float)
+    can = (wl < 0) | (wu > 0)
+    nz = b.add_var("nz0", W.shape, 0, can.astype(float), integer=True)
+    m = W.size
+    r = np.concatenate([np.arange(m), np.arange(m)])
+    c = np.concatenate([W.ravel(), nz.ravel()])
+    b.add_rows(m, r, c, np.concatenate([np.ones(m), -np.maximum(wu, 0).ravel()]), -np.inf, 0.0)
+    b.add_rows(m, r, c, np.concatenate([np.ones(m), -np.minimum(wl, 0).ravel()]), 0.0, np.inf)
+    b.add_rows(1, np.zeros(m), nz.ravel(), np.ones(m), -np.inf, float(spec.max_nonzeros))
 
 
 def lexicographic_stage(problem: MipProblem, cap: float) -> MipProblem:

@@ -16,6 +16,7 @@ from mipnn.trainer.gd import GdConfig, train_gd
 from mipnn.trainer.model import accuracy, network_model
 from mipnn.trainer.prune import simplify
 from mipnn.trainer.solve_result import SolveResult, SolveStatus
+from mipnn.trainer.sparse_gd import SparseGdConfig, train_sparse_gd
 from mipnn.trainer.train_config import TrainConfig
 from mipnn.trainer.train_result import TrainResult
 
@@ -27,7 +28,9 @@ def gradient_restarts(
     """The gradient baseline, run ``config.gd_restarts`` times from different random
     initialisations (the first with ``config.seed`` itself); the run kept is the one with the
     best validation accuracy (training accuracy when there is no validation set; ties: the
-    earlier run). With one restart this is the single baseline run of the paper."""
+    earlier run). With one restart this is the single baseline run of the paper. With a
+    budget or ``gd_batch`` (``config.sparse_gd``) each run is the sparse mini-batch trainer
+    (:mod:`mipnn.trainer.sparse_gd`), whose network meets the budget."""
     runs = config.gd_restarts
     limit = max(1.0, config.time_limit / 4 / runs)
     best = None
@@ -37,9 +40,18 @@ def gradient_restarts(
     for r in range(runs):
         seed = config.seed if r == 0 else int(np.random.SeedSequence([config.seed, r])
                                                .generate_state(1)[0])
-        res = train_gd(X, y, hidden=tuple(config.hidden), n_classes=spec.n_classes,
-                       bound=config.bound, levels=spec.levels,
-                       config=GdConfig(epochs=config.gd_epochs, seed=seed, time_limit=limit))
+        if config.sparse_gd:
+            res = train_sparse_gd(
+                X, y, hidden=tuple(config.hidden), n_classes=spec.n_classes,
+                bound=config.bound, levels=spec.levels,
+                config=SparseGdConfig(batch_size=config.gd_batch or 512, seed=seed,
+                                      time_limit=limit, max_nonzeros=config.max_nonzeros,
+                                      max_neurons=config.max_neurons))
+        else:
+            res = train_gd(X, y, hidden=tuple(config.hidden), n_classes=spec.n_classes,
+                           bound=config.bound, levels=spec.levels,
+                           config=GdConfig(epochs=config.gd_epochs, seed=seed,
+                                           time_limit=limit))
         va = res.train_accuracy if val_accuracy is None else val_accuracy(res.network)
         scores.append(round(va, 4))
         key = (va, res.train_accuracy)
@@ -65,14 +77,17 @@ def finish_gd(
     val_acc = accuracy(model, dataset.X_val, dataset.y_val)
     test_acc = accuracy(model, dataset.X_test, dataset.y_test)
     elapsed = time.perf_counter() - t_start
-    result = SolveResult(solver="gd (numpy, straight-through estimator)", status=SolveStatus.DONE,
+    solver = "gd (numpy, straight-through estimator" + (
+        ", sparse mini-batch)" if config.sparse_gd else ")")
+    result = SolveResult(solver=solver, status=SolveStatus.DONE,
                          solution=None, objective=gd.loss, bound=None, gap=None, time=elapsed)
     model.training = {
         "objective": "gd",
         "solver": result.solver,
         "status": result.status,
         "objective_value": gd.loss,
-        "loss": "squared hinge, margin 0.5 (mean over examples)",
+        "loss": ("logistic, temperature P/32 (P/2 with hidden layers), mini-batches, top-K"
+                 if config.sparse_gd else "squared hinge, margin 0.5 (mean over examples)"),
         "epochs": gd.epochs,
         "restarts": choice,
         "time": round(elapsed, 3),

@@ -109,7 +109,7 @@ class Model:
         if self.features is not None:
             data["input"]["features"] = self.features
         if self.training:
-            data["training"] = self.training
+            data["training"] = json_safe(self.training)
         for key, value in self.extra.items():
             data.setdefault(key, value)
         return data
@@ -120,6 +120,18 @@ class Model:
     def validate(self) -> None:
         """Check the in-memory model against the contract (raises ModelFileError)."""
         model_from_dict(loads_checked(self.to_json(), "<model>"), source="<model>")
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON has no NaN: an
+    accuracy on an empty validation split is recorded as null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _dumps(data: dict[str, Any]) -> str:

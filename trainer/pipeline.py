@@ -74,6 +74,7 @@ def train_once(
         bound=config.bound, levels=int(dataset.levels),
         objective="sat_margin" if objective == "gd" else objective,
         margin=resolve_margin(config.margin, config.hidden, config.bound), prune=config.prune, weight_penalty=config.weight_penalty,
+        max_nonzeros=config.max_nonzeros, max_neurons=config.max_neurons,
     )
     name = model_name(dataset.name)
 
@@ -132,7 +133,7 @@ def train_once(
     elif gd_result is not None:
         base_net = gd_result.network
     if base_net is not None:
-        if config.prune is not None:  # dead neurons would be charged ALPHA in the start
+        if spec.switches:  # dead neurons would be charged ALPHA (or count) in the start
             base_net = silence_dead_neurons(base_net)
         candidates.append((base_kind, start_from_network(problem, canonical(base_net))))
         if config.polish_start and config.hidden:

@@ -23,7 +23,8 @@ class DataProvenance:
     built-in data set) and ``csv`` (a file), the CSV's ``target`` column, the ``data_dir``
     it was read from, the ``seed`` and ``train_size`` of the split, and the ``levels`` the
     trainer recorded (None when absent or not an integer in [1, 255]: a model's own
-    ``input.levels`` encode its data, whatever the record says)."""
+    ``input.levels`` encode its data, whatever the record says), and the ``val_fraction``
+    of the split when it was not the data set's (``--val-fraction``)."""
 
     dataset: str | None
     csv: str | None
@@ -32,6 +33,7 @@ class DataProvenance:
     seed: int
     train_size: int | None
     levels: int | None
+    val_fraction: float | None = None  # the validation share, when not the data set's
 
 
 def data_provenance(training: Any) -> Any:
@@ -81,9 +83,15 @@ def read_provenance(record: Any) -> DataProvenance:
     levels = record.get("levels")  # only a record: None unless a valid level count
     if not _is_int(levels) or not 1 <= levels <= 255:
         levels = None
+    share = record.get("val_fraction")
+    if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float))
+                              or not 0 <= share < 1):
+        raise DataError(f"provenance: 'val_fraction': expected a number in [0, 1), found "
+                        f"{_shown(share)}")
     return DataProvenance(
         dataset=dataset, csv=csv, target=_text(record, "target"),
         data_dir=_text(record, "data_dir"), seed=seed, train_size=train_size, levels=levels,
+        val_fraction=None if share is None else float(share),
     )
 
 

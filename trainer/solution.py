@@ -60,9 +60,12 @@ def start_from_network(
         if f"s{li}" in problem.blocks:  # a neuron is on unless all its parameters are zero
             W, bias = network[li]
             on = W.any(axis=1) | (bias != 0) | network[li + 1][0].any(axis=0)
-            if li == len(network) - 2 and on.sum() < min(spec.n_classes, on.size):
-                on[np.argsort(on, kind="stable")[: min(spec.n_classes, on.size)]] = True
+            keep = spec.keep_neurons(on.size)
+            if li == len(network) - 2 and on.sum() < keep:  # switch on just enough
+                on[np.flatnonzero(~on)[: keep - int(on.sum())]] = True
             v[problem.blocks[f"s{li}"].index()] = on
+    if "nz0" in problem.blocks:
+        v[problem.blocks["nz0"].index()] = np.asarray(network[0][0]) != 0
     s = z
     m = spec.margin
     K = spec.n_classes

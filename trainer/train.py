@@ -1,7 +1,8 @@
 """Train an integer network on a data set with the MIP and return a Model (file-ready):
 the entry point, which checks the configuration and runs it plainly
-(:mod:`mipnn.trainer.pipeline`), behind the K-fold guard (:mod:`mipnn.trainer.guard`), or
-on a float teacher's labels of the training set; and the same with the levers the user
+(:mod:`mipnn.trainer.pipeline`), behind the K-fold guard (:mod:`mipnn.trainer.guard`), on
+a float teacher's labels of the training set, or with neighbourhood MIPs exact on all
+training rows (``--all-rows``, :mod:`mipnn.trainer.all_rows`); and the same with the levers the user
 left out set by the measured defaults (:mod:`mipnn.trainer.defaults`), as ``mipnn train``
 and the estimator run it."""
 
@@ -13,7 +14,9 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from mipnn.trainer.all_rows import train_all_rows
 from mipnn.trainer.defaults import ChosenDefaults, without_teacher
+from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.guard import train_guarded
 from mipnn.trainer.model import accuracy
 from mipnn.trainer.pipeline import train_once
@@ -48,10 +51,20 @@ def train(
     if config.objective != "gd":
         check_solver(config.solver)  # a missing solver is a user error, before any work
     if config.teacher is not None:
-        return train_on_teacher_labels(dataset, config, on_progress, on_message, start_network)
-    if config.guard_folds and config.objective != "gd":
-        return train_guarded(dataset, config, on_progress, on_message)
-    return train_once(dataset, config, on_progress, on_message, start_network)
+        result = train_on_teacher_labels(dataset, config, on_progress, on_message,
+                                         start_network)
+    elif config.guard_folds and config.objective != "gd":
+        result = train_guarded(dataset, config, on_progress, on_message)
+    elif config.mip_scope == "rows" and config.objective != "gd":
+        if start_network is not None:
+            raise MipnnError("--all-rows starts from its own gradient stage, not --start")
+        result = train_all_rows(dataset, config, on_progress, on_message)
+    else:
+        result = train_once(dataset, config, on_progress, on_message, start_network)
+    ranges = getattr(dataset, "ranges", None)
+    if ranges:  # the learned clamp ranges (data.load_dataset(learn_ranges=True))
+        result.model.training["ranges"] = ranges
+    return result
 
 
 def train_on_teacher_labels(

@@ -14,6 +14,7 @@ from mipnn.trainer.selection import SELECT_RULES
 from mipnn.trainer.teacher import TEACHERS
 
 TRAIN_OBJECTIVES = (*OBJECTIVES, "gd")
+MIP_SCOPES = ("full", "rows")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,21 @@ class TrainConfig:
     guard_folds: int = 0
     # train on a float teacher's labels of the training set (trainer/teacher.py; None: off)
     teacher: str | None = None
+    # --- the deployment budget, inside the MIP (formulation.py) and the gradient stage ---
+    max_nonzeros: int | None = None  # K: non-zero first-layer weights
+    max_neurons: int | None = None  # M: active hidden neurons
+    # examples per step of the gradient stage; set (or a budget set): the sparse
+    # mini-batch trainer (trainer/sparse_gd.py) instead of the full-batch one (gd.py)
+    gd_batch: int | None = None
+    # "full": one MIP over the training set, then LNS (pipeline.py); "rows": budgeted
+    # neighbourhood MIPs that are exact on every training row (max_correct; all_rows.py)
+    mip_scope: str = "full"
+
+    @property
+    def sparse_gd(self) -> bool:
+        """Whether the gradient stage is the sparse mini-batch trainer."""
+        return (self.gd_batch is not None or self.max_nonzeros is not None
+                or self.max_neurons is not None or self.mip_scope == "rows")
 
     def check(self) -> None:
         """Raise MipnnError for a value out of range or options that cannot be combined."""
@@ -107,3 +123,23 @@ class TrainConfig:
             raise MipnnError(f"--gd-restarts must be in [1, 1000], got {self.gd_restarts}")
         if self.time_limit <= 0:
             raise MipnnError(f"--time-limit must be positive, got {self.time_limit}")
+        if self.max_nonzeros is not None and self.max_nonzeros < 1:
+            raise MipnnError(f"--max-nonzeros must be at least 1, got {self.max_nonzeros}")
+        if self.max_neurons is not None:
+            if not self.hidden:
+                raise MipnnError("--max-neurons needs at least one hidden layer (--hidden)")
+            if self.max_neurons < len(self.hidden):
+                raise MipnnError(f"--max-neurons must be at least {len(self.hidden)} (one "
+                                 f"neuron per hidden layer), got {self.max_neurons}")
+        if self.gd_batch is not None and self.gd_batch < 1:
+            raise MipnnError(f"--gd-batch must be at least 1, got {self.gd_batch}")
+        if self.mip_scope not in MIP_SCOPES:
+            raise MipnnError(f"mip_scope must be one of {', '.join(MIP_SCOPES)}, "
+                             f"got {self.mip_scope!r}")
+        if self.mip_scope == "rows":
+            if self.objective not in ("max_correct", "gd"):
+                raise MipnnError("--all-rows maximises the number of correct training examples: "
+                                 f"use --objective max_correct (got {self.objective})")
+            if self.guard_folds or self.prune is not None or self.teacher is not None:
+                raise MipnnError("--all-rows is not combined with --guard-folds, --prune or "
+                                 "--teacher")

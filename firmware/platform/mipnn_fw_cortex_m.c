@@ -15,10 +15,25 @@ extern uint32_t _estack[];
 void mipnn_fw_reset(void); /* the C start-up, in mipnn_fw_bare32.c */
 void mipnn_fw_fault(void);
 
+#if defined(__ARM_FP)
+/* Built with an FPU (FLOAT=hard on the Cortex-M4): grant full access to CP10 and CP11 in
+   CPACR before any floating-point instruction runs, then start as usual. */
+void mipnn_fw_fpu_reset(void);
+void mipnn_fw_fpu_reset(void)
+{
+    *(volatile uint32_t *)0xE000ED88u |= (0xFu << 20);
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+    mipnn_fw_reset();
+}
+#define MIPNN_FW_RESET mipnn_fw_fpu_reset
+#else
+#define MIPNN_FW_RESET mipnn_fw_reset
+#endif
+
 __attribute__((section(".isr_vector"), used))
 static const uintptr_t vector_table[16] = {
     (uintptr_t)_estack,           /* initial stack pointer */
-    (uintptr_t)&mipnn_fw_reset,   /* reset */
+    (uintptr_t)&MIPNN_FW_RESET,   /* reset */
     (uintptr_t)&mipnn_fw_fault,   /* NMI */
     (uintptr_t)&mipnn_fw_fault,   /* HardFault */
     (uintptr_t)&mipnn_fw_fault,   /* MemManage */

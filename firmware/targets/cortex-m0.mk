@@ -4,6 +4,7 @@ CPU            := cortex-m0
 QEMU_MACHINE   := microbit
 TOOLS          := arm-none-eabi-gcc arm-none-eabi-size arm-none-eabi-nm qemu-system-arm
 APT_PACKAGES   := gcc-arm-none-eabi qemu-system-arm
+TEST_APT_PACKAGES := libnewlib-arm-none-eabi
 FLASH_SIZE     := 262144
 RAM_SIZE       := 16384
 include $(FW_DIR)/targets/cortex-m.inc

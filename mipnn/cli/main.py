@@ -1,7 +1,7 @@
 """The ``mipnn`` command group (ARCHITECTURE.md 7) and its two small commands: ``datasets``
 (what can be loaded, and from where) and ``eval`` (a model's accuracy on its data splits).
-The other commands are in their own modules: ``train`` (mipnn.cli.train), ``export`` and
-``firmware`` (mipnn.cli.deploy)."""
+The other commands are in their own modules: ``train`` (mipnn.cli.train), ``sweep``
+(mipnn.cli.sweep), ``export`` and ``firmware`` (mipnn.cli.deploy)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import click
 
 from mipnn.cli.deploy import MODEL_ARGUMENT, export, firmware
 from mipnn.cli.options import check_source, data_dir_option, data_options, pct, user_errors
+from mipnn.cli.sweep import sweep
 from mipnn.cli.train import train
 
 
@@ -56,5 +57,5 @@ def eval_cmd(model_path: Path, dataset: str | None, csv_path: Path | None,
             click.echo(f"{split:>5}: {pct(accuracy(model, X, y))}  ({len(y)} examples)")
 
 
-for command in (datasets, train, eval_cmd, export, firmware):
+for command in (datasets, train, sweep, eval_cmd, export, firmware):
     main.add_command(command)

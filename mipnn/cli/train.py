@@ -5,10 +5,13 @@ file, printing progress and a summary. With ``--batch-size`` the run is batch tr
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from mipnn.cli.batch import BATCH_KEYS, check_batch_options, run_batch
 from mipnn.cli.options import (
@@ -24,11 +27,15 @@ from mipnn.cli.options import (
 )
 from mipnn.cli.train_options import TRAIN_OPTIONS
 from mipnn.trainer.defaults import AUTO_LEVERS, PLAIN
+from mipnn.trainer.errors import MipnnError
 
 # the options that are not TrainConfig fields (data, files, output)
 NOT_CONFIG = ("dataset", "csv_path", "target_col", "data_dir", "train_size", "hidden",
               "levels", "highs_options", "plot", "start_path", "out", "quiet", "raw_scales",
-              "defaults_rule", *BATCH_KEYS)
+              "defaults_rule", "flash_budget", "device", "learn_ranges", "val_fraction",
+              "all_rows", *BATCH_KEYS)
+BUDGET_KEYS = ("max_nonzeros", "max_neurons", "flash_budget", "learn_ranges", "val_fraction",
+               "all_rows")
 
 
 def config_from_options(opts: dict[str, Any]) -> tuple[Any, set[str]]:
@@ -43,10 +50,31 @@ def config_from_options(opts: dict[str, Any]) -> tuple[Any, set[str]]:
     fields |= {lever: PLAIN[lever] for lever in left_out}
     if fields.get("teacher") == "none":
         fields["teacher"] = None
+    if opts.get("all_rows"):
+        fields["mip_scope"] = "rows"
     config = TrainConfig(hidden=parse_hidden(opts["hidden"]),
                          highs_options=parse_solver_options(opts["highs_options"]), **fields)
     config.check()
     return config, auto
+
+
+def apply_flash_budget(config: Any, ds: Any, load: Callable[..., Any], opts: dict[str, Any]
+                       ) -> tuple[Any, Any]:
+    """``--flash-budget`` for ``--device`` applied (codegen/budget.py: K, and L on AVR
+    unless ``--levels`` is given), and the data encoded with that L (the features, learned
+    ranges included, kept)."""
+    from mipnn.codegen.budget import apply_flash_budget as translate
+    from mipnn.device.targets import cost_profile
+
+    config, budget, line = translate(config, ds.n_inputs, len(ds.classes), ds.levels,
+                                     opts["flash_budget"], cost_profile(opts["device"]),
+                                     choose_l=opts["levels"] is None)
+    click.echo(line)
+    if budget.levels != ds.levels:
+        ranges = ds.ranges
+        ds = load(levels=budget.levels, features=ds.features)
+        ds.ranges = ranges
+    return config, ds
 
 
 def show_progress(r: Any) -> None:
@@ -104,7 +132,16 @@ def train(**opts: Any) -> None:
     check_source(opts["dataset"], opts["csv_path"], opts["target_col"])
     if opts["dataset"] is None and opts["csv_path"] is None:
         opts["dataset"] = "breast_cancer"
+    if (opts["flash_budget"] is None) != (opts["device"] is None):
+        raise MipnnError("--flash-budget and --device go together")
+    ctx = click.get_current_context()
+    if opts["all_rows"] and ctx.get_parameter_source("objective") == ParameterSource.DEFAULT:
+        opts["objective"] = "max_correct"
     if check_batch_options(opts):
+        given = [f"--{k.replace('_', '-')}" for k in BUDGET_KEYS if opts[k] not in (None, False)]
+        if given:
+            raise MipnnError(f"{', '.join(given)}: not combined with batch training "
+                             "(--batch-size)")
         run_batch(opts)
         return
     run_single(opts)
@@ -129,8 +166,12 @@ def run_single(opts: dict[str, Any]) -> None:
         start_model = load_start_model(start_path, config, opts["levels"])
         ds = load_for_start(start_model, str(start_path), opts["dataset"], **source)
     else:
-        ds = load_dataset(opts["dataset"], levels=opts["levels"] or 255,
-                          raw_scales=parse_raw_scales(opts["raw_scales"]), **source)
+        load = functools.partial(load_dataset, opts["dataset"], val_fraction=opts["val_fraction"],
+                                 raw_scales=parse_raw_scales(opts["raw_scales"]), **source)
+        ds = load(levels=opts["levels"] or 255, learn_ranges=opts["learn_ranges"] is not None,
+                  extra_copies=opts["learn_ranges"] or 0)
+        if opts["flash_budget"] is not None:
+            config, ds = apply_flash_budget(config, ds, load, opts)
     for note in ds.notes:
         click.echo(f"note: {note}", err=True)
     config, chosen = resolve_defaults(config, auto, ds)
@@ -170,6 +211,14 @@ def run_single(opts: dict[str, Any]) -> None:
         from mipnn.trainer.start import start_file_record
 
         result.model.training["start"]["model_file"] = start_file_record(start_path)
+    if opts["flash_budget"] is not None:
+        from mipnn.codegen.budget import cost_record
+        from mipnn.device.targets import cost_profile
+
+        record, line = cost_record(result.model, cost_profile(opts["device"]),
+                                   opts["flash_budget"], opts["device"])
+        result.model.training["flash_budget"] = record
+        click.echo(line)
     out: Path = opts["out"]
     save_model(result.model, out)
     if opts["plot"] is not None:

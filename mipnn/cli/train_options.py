@@ -56,6 +56,29 @@ COMMON_OPTIONS: list[Decorator] = [
     click.option("--quiet", "-q", is_flag=True, help="no progress lines"),
 ]
 
+# the deployment budget and the data it trains on (issue 25; docs/TRAINING.md, "Under a
+# deployment budget")
+BUDGET_OPTIONS: list[Decorator] = [
+    advanced("--max-nonzeros", type=click.IntRange(min=1), metavar="K",
+             help="at most K non-zero first-layer weights: a MIP constraint (a binary per "
+                  "weight) and the gradient stage's (top-K)"),
+    advanced("--flash-budget", "flash_budget", type=click.IntRange(min=1), metavar="BYTES",
+             help="model flash on --device, translated into --max-nonzeros (and, on AVR, "
+                  "--levels unless given) by the code generator's cost model"),
+    advanced("--device", metavar="TARGET", help="the firmware target of --flash-budget"),
+    advanced("--learn-ranges", type=click.IntRange(min=0), metavar="COPIES",
+             help="choose the numeric columns' clamp ranges on the training rows, with up to "
+                  "COPIES extra clamped copies (0: ranges only)"),
+    advanced("--val-fraction", type=click.FloatRange(0, 1, max_open=True), metavar="F",
+             help="validation share of the training part (default: the data set's); 0 "
+                  "trains on all of it"),
+    advanced("--max-neurons", type=click.IntRange(min=1), metavar="M",
+             help="at most M active hidden neurons (the neuron switches, sum <= M)"),
+    advanced("--all-rows", is_flag=True,
+             help="MIP improvement by neighbourhoods exact on every training row, the "
+                  "budget inside (large training sets; implies --objective max_correct)"),
+]
+
 # the levers the measured defaults set when they are left out (trainer/defaults.py)
 DEFAULTED_OPTIONS: list[Decorator] = [
     advanced("--gd-restarts", type=click.IntRange(1, 1000), metavar="R",
@@ -139,4 +162,5 @@ BATCH_OPTIONS: list[Decorator] = [
              show_default=True, help="mipnn variant: the network the first epoch starts from"),
 ]
 
-TRAIN_OPTIONS: list[Decorator] = [*COMMON_OPTIONS, *ADVANCED_OPTIONS, *BATCH_OPTIONS]
+TRAIN_OPTIONS: list[Decorator] = [*COMMON_OPTIONS, *BUDGET_OPTIONS, *ADVANCED_OPTIONS,
+                                   *BATCH_OPTIONS]

@@ -215,3 +215,13 @@ def measure_model(
         setattr(report, "raw_cycles" if cycles else "raw_instructions", max(counts["raw"]))
         setattr(report, "encode_cycles" if cycles else "encode_instructions",
                 max(counts["encode"]))
+
+
+def symbol_table(nm_tool: str, image: Path) -> dict[str, tuple[int, int]]:
+    """``{name: (address, size)}`` of the sized symbols of ``image`` (``NM -S``)."""
+    return _symbols(nm_tool, image)
+
+
+def simavr_cycles(errors: str) -> list[int]:
+    """The cycles of every call the simavr runner timed, from its standard error."""
+    return [int(m) for m in _CALL_LINE.findall(errors)]

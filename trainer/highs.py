@@ -32,6 +32,18 @@ def new_highs() -> object:
         os.close(saved)
 
 
+def check_highs_options(options: dict[str, object]) -> None:
+    """SolverError for an extra option (``--highs-option``) HiGHS refuses (an unknown name, a
+    value of the wrong type or out of its range), before any work."""
+    import highspy
+
+    h = new_highs()
+    h.setOptionValue("output_flag", False)  # type: ignore[attr-defined]
+    for key, value in options.items():
+        if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:  # type: ignore[attr-defined]
+            raise SolverError(f"HiGHS refused the option {key}={value!r} (unknown name or value)")
+
+
 def highs_version() -> str:
     return f"highs {new_highs().version()}"  # type: ignore[attr-defined]
 
@@ -92,7 +104,7 @@ def solve_highs(
     h = new_highs()
     h.setOptionValue("output_flag", bool(log))
     h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("random_seed", int(seed))
+    h.setOptionValue("random_seed", int(seed) % 2**31)  # HiGHS takes [0, 2**31 - 1]
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 1e-6)

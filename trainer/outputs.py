@@ -4,6 +4,8 @@ path is one clear error (which path, what is wrong with it) and never a tracebac
 nothing but a regular file is ever replaced.
 
 * ``output_dir(path, what)`` creates a directory (and its parents) or checks an existing one.
+* ``check_output_file(path, what)`` and ``check_output_dir(path, what)`` check, before any
+  work and creating nothing, that a file or a directory of files can be written there.
 * ``write_text(path, text, what)`` writes a file atomically: the text goes to a temporary
   file beside it, which then replaces the target, so a reader never sees half a file and an
   interrupted write leaves the old file whole. Only a regular file (or nothing) is replaced:
@@ -72,14 +74,10 @@ def output_dir(path: str | Path, what: str = "output directory") -> Path:
     return path
 
 
-def check_output_file(path: str | Path, what: str = "output file") -> Path:
-    """Check, before any work is done, that ``write_text(path, ...)`` can succeed: the path is
-    not empty, not a directory, and its nearest existing ancestor directory is writable (so
-    the missing ones can be created). Creates nothing; OutputError when it cannot work."""
-    path = _check_path(path, what)
-    if path.is_dir():
-        raise OutputError(f"{what} {path}: it is a directory; give a file path")
-    for parent in path.parents:
+def _check_ancestor(path: Path, what: str, itself: bool = False) -> None:
+    """OutputError unless the nearest existing ancestor of ``path`` (``itself``: or
+    ``path``) is a writable directory, so the missing ones can be created."""
+    for parent in ([path] if itself else []) + list(path.parents):
         if not parent.exists():
             continue
         if not parent.is_dir():
@@ -90,7 +88,29 @@ def check_output_file(path: str | Path, what: str = "output file") -> Path:
             raise OutputError(f"{what} {path}: cannot write in {parent}: {_reason(exc)}") from None
         os.close(fd)
         os.unlink(probe)
-        break
+        return
+
+
+def check_output_file(path: str | Path, what: str = "output file") -> Path:
+    """Check, before any work is done, that ``write_text(path, ...)`` can succeed: the path is
+    not empty, not a directory, and its nearest existing ancestor directory is writable (so
+    the missing ones can be created). Creates nothing; OutputError when it cannot work."""
+    path = _check_path(path, what)
+    if path.is_dir():
+        raise OutputError(f"{what} {path}: it is a directory; give a file path")
+    _check_ancestor(path, what)
+    return path
+
+
+def check_output_dir(path: str | Path, what: str = "output directory") -> Path:
+    """Check, before any work is done, that ``output_dir(path)`` can succeed and files can be
+    written in it: the path is not empty, not a file, and it (if it exists) or its nearest
+    existing ancestor is a writable directory. Creates nothing; OutputError when it cannot
+    work."""
+    path = _check_path(path, what)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{what} {path}: it is a file, not a directory")
+    _check_ancestor(path, what, itself=True)
     return path
 
 

@@ -10,19 +10,19 @@ from typing import Any
 
 import click
 
-from mipnn.cli.batch import BATCH_KEYS, check_batch_options, run_batch
+from mipnn.cli.batch import BATCH_KEYS, check_batch_options, checkpoint_path, run_batch
 from mipnn.cli.options import (
     HelpAllCommand,
     apply_options,
     check_source,
     echo_scales,
-    parse_hidden,
     parse_raw_scales,
-    parse_solver_options,
     pct,
     user_errors,
 )
 from mipnn.cli.train_options import TRAIN_OPTIONS
+from mipnn.cli.values import parse_solver_options
+from mipnn.terminal import say
 from mipnn.trainer.defaults import AUTO_LEVERS, PLAIN
 
 # the options that are not TrainConfig fields (data, files, output)
@@ -43,9 +43,13 @@ def config_from_options(opts: dict[str, Any]) -> tuple[Any, set[str]]:
     fields |= {lever: PLAIN[lever] for lever in left_out}
     if fields.get("teacher") == "none":
         fields["teacher"] = None
-    config = TrainConfig(hidden=parse_hidden(opts["hidden"]),
+    config = TrainConfig(hidden=opts["hidden"],
                          highs_options=parse_solver_options(opts["highs_options"]), **fields)
     config.check()
+    if config.highs_options and config.solver == "highspy":
+        from mipnn.trainer.highs import check_highs_options
+
+        check_highs_options(dict(config.highs_options))  # a typo is refused before any work
     return config, auto
 
 
@@ -56,7 +60,7 @@ def show_progress(r: Any) -> None:
     bnd = "-" if r.bound is None else f"{r.bound:g}"
     gap = "-" if r.gap is None else f"{100 * r.gap:.1f}%"
     mark = "*" if r.new_incumbent else " "
-    click.echo(f"{r.time:7.1f}s {mark}{obj:>10}  {bnd:>8}  {gap:>7}  "
+    say(f"{r.time:7.1f}s {mark}{obj:>10}  {bnd:>8}  {gap:>7}  "
                f"{pct(r.train_accuracy)}  {pct(r.val_accuracy)}")
 
 
@@ -64,7 +68,7 @@ def show_summary(result: Any) -> None:
     """The lines after training: the solver's end, which network was kept and why, the
     simplification, and the saved network's accuracies."""
     s = result.solve
-    click.echo(
+    say(
         f"solver: {s.solver}, status {s.status}, best objective {s.objective:g}, "
         f"gap {'-' if s.gap is None else f'{100 * s.gap:.1f}%'}, {s.time:.1f} s "
         f"(model built in {result.build_time:.3f} s)"
@@ -74,21 +78,21 @@ def show_summary(result: Any) -> None:
     if rule and rule != "objective":
         what = {"val": "the best validation accuracy",
                 "train+val": "the most correct training and validation examples"}[rule]
-        click.echo(f"kept: the network with {what} (--select {rule}), objective "
+        say(f"kept: the network with {what} (--select {rule}), objective "
                    f"{info['objective_value']:g}")
     guard = info.get("guard")
     if guard:
         kept = ("the MIP's network" if guard["kept"] == "mip"
                 else "the gradient start (the MIP's network did not classify more)")
-        click.echo(f"guard: {guard['folds']} folds, held-out examples classified: MIP "
+        say(f"guard: {guard['folds']} folds, held-out examples classified: MIP "
                    f"{guard['held_out_correct_mip']}, gradient start "
                    f"{guard['held_out_correct_gd']} of {guard['held_out_examples']}; kept "
                    f"{kept}")
     neurons = info.get("neurons")
     if neurons and sum(neurons["removed"]):
-        click.echo(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "
+        say(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "
                    "(removed neurons that cannot change any output)")
-    click.echo(
+    say(
         f"accuracy: train {pct(result.train_accuracy)}  val {pct(result.val_accuracy)}  "
         f"test {pct(result.test_accuracy)}"
     )
@@ -104,10 +108,24 @@ def train(**opts: Any) -> None:
     check_source(opts["dataset"], opts["csv_path"], opts["target_col"])
     if opts["dataset"] is None and opts["csv_path"] is None:
         opts["dataset"] = "breast_cancer"
+    check_outputs(opts)
     if check_batch_options(opts):
         run_batch(opts)
         return
     run_single(opts)
+
+
+def check_outputs(opts: dict[str, Any]) -> None:
+    """MipnnError unless every file the run will write (--out, --plot, the batch
+    checkpoint) can be written: checked before any work, so a run never trains for an hour
+    and then fails to write. Creates nothing."""
+    from mipnn.trainer.outputs import check_output_file
+
+    check_output_file(opts["out"], "--out")
+    if opts["plot"] is not None:
+        check_output_file(opts["plot"], "--plot")
+    if opts["batch_size"] is not None:
+        check_output_file(checkpoint_path(opts), "--checkpoint")
 
 
 def run_single(opts: dict[str, Any]) -> None:
@@ -132,7 +150,7 @@ def run_single(opts: dict[str, Any]) -> None:
         ds = load_dataset(opts["dataset"], levels=opts["levels"] or 255,
                           raw_scales=parse_raw_scales(opts["raw_scales"]), **source)
     for note in ds.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}", err=True)
     config, chosen = resolve_defaults(config, auto, ds)
     if start_model is not None:
         from mipnn.trainer.start import start_network_from_model
@@ -140,31 +158,31 @@ def run_single(opts: dict[str, Any]) -> None:
         start_network = start_network_from_model(start_model, config, ds, str(start_path))
     note = validation_note(config, len(ds.y_val))
     if note is not None:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}", err=True)
     shape = "-".join(str(s) for s in [ds.X_train.shape[1], *config.hidden, len(ds.classes)])
-    click.echo(
+    say(
         f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "
         f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs, "
         f"classes {', '.join(ds.classes)}"
     )
     echo_scales(ds.features)
-    click.echo(
+    say(
         f"train: {shape} network, weights in [-{config.bound}, {config.bound}], "
         f"{config.objective}, time limit {config.time_limit:g} s, seed {config.seed}"
     )
     if auto:
-        click.echo(chosen.describe())
+        say(chosen.describe())
     if start_model is not None:
-        click.echo(f"start: the network of {start_path} "
+        say(f"start: the network of {start_path} "
                    f"({'-'.join(str(k) for k in start_model.shape)}), not the gradient "
                    "baseline's")
     quiet = opts["quiet"]
     if not quiet:
-        click.echo(f"{'time':>8}  {'objective':>10}  {'bound':>8}  {'gap':>7}  "
+        say(f"{'time':>8}  {'objective':>10}  {'bound':>8}  {'gap':>7}  "
                    f"{'train':>6}  {'val':>6}")
     result = train_with_defaults(ds, config, chosen,
                                  on_progress=None if quiet else show_progress,
-                                 on_message=None if quiet else click.echo,
+                                 on_message=None if quiet else say,
                                  start_network=start_network)
     if start_path is not None:
         from mipnn.trainer.start import start_file_record
@@ -178,6 +196,6 @@ def run_single(opts: dict[str, Any]) -> None:
         plot_trajectory(result.trajectory, opts["plot"],
                         f"{ds.name} {shape} P={config.bound} {config.objective} "
                         f"seed {config.seed}")
-        click.echo(f"wrote {opts['plot']}")
+        say(f"wrote {opts['plot']}")
     show_summary(result)
-    click.echo(f"wrote {out}")
+    say(f"wrote {out}")

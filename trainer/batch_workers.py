@@ -13,7 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
-from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.errors import MipnnError, one_line
 from mipnn.trainer.formulation import NetworkSpec, ParamBounds, build_problem
 from mipnn.trainer.highs import solve_highs
 from mipnn.trainer.solution import network_from_solution, start_from_network, zero_start
@@ -153,6 +153,9 @@ class DaskPool:
             self.client = Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise MipnnError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        except (ValueError, TypeError) as exc:  # not an address: "missing port number", ...
+            raise MipnnError(f"--scheduler {address!r}: not a scheduler address like "
+                             f"tcp://HOST:8786 ({one_line(exc)})") from None
 
     def run(self, fn: Callable[[BatchTask], BatchOutcome], tasks: list[BatchTask],
             timeout: float) -> Iterator[tuple[BatchTask, BatchOutcome]]:

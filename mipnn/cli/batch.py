@@ -74,7 +74,7 @@ def run_batch(opts: dict[str, Any]) -> None:
                       seed=opts["seed"], levels=opts["levels"] or 255,
                       raw_scales=parse_raw_scales(opts["raw_scales"]))
     for note in ds.notes:
-        say(f"note: {note}", err=True)
+        say(f"note: {note}")
     echo_scales(ds.features)
     spec = NetworkSpec(n_inputs=int(ds.X_train.shape[1]), hidden=hidden,
                        n_classes=len(ds.classes), bound=opts["bound"], levels=int(ds.levels),

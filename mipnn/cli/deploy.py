@@ -12,6 +12,7 @@ import click
 from mipnn.cli.options import data_dir_option, flash_budget_option, user_errors
 from mipnn.cli.values import TEXT, PathValue
 from mipnn.codegen.strategy import STRATEGY_CHOICES
+from mipnn.device.vectors import MAX_RANDOM_VECTORS
 from mipnn.terminal import say
 from mipnn.trainer.errors import MipnnError
 
@@ -67,7 +68,8 @@ def export(model_path: Path, out: Path | None, name: str | None, strategy: str,
                    "by the target's cost model)")
 @click.option("--vectors", type=click.IntRange(min=0), default=256, show_default=True,
               help="how many test-split vectors to include (plus edge and random ones)")
-@click.option("--random", "n_random", type=click.IntRange(min=0), default=64, show_default=True,
+@click.option("--random", "n_random", type=click.IntRange(0, MAX_RANDOM_VECTORS), default=64,
+              show_default=True,
               help="how many random input vectors to add")
 @click.option("--build-dir", type=PathValue(path_type=Path, file_okay=False),
               help="where to build (default: a temporary directory)")
@@ -106,12 +108,12 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
     for t in names:
         device.cost_profile(t)  # an unknown target is refused before any build
     for note in notes:
-        say(f"note: {note}", err=True)
+        say(f"note: {note}")
     test_X = test_raw = None
     if data_provenance(model.training) and vectors > 0:
         test_X, test_raw, note = recorded_test_split(model, data_dir)
         if note is not None:
-            say(f"note: {note}; using edge and random vectors only", err=True)
+            say(f"note: {note}; using edge and random vectors only")
     failed = False
     reports = []
     say(device.table_header())
@@ -121,7 +123,7 @@ def firmware(model_path: Path, targets: tuple[str, ...], strategies: tuple[str, 
         # a version-2 model: also the test split as raw values (ARCHITECTURE.md 8)
         R_t = device.target_raw_vectors(model, test_raw, t, vectors, n_random)
         if note is not None:
-            say(f"note: {note}", err=True)
+            say(f"note: {note}")
         for strategy in dict.fromkeys(strategies or ("auto",)):
             r = device.run_firmware(model_path, t, X_t, workdir=build_dir, strategy=strategy,
                                     measure=measure, flash_budget=flash_budget,

@@ -17,9 +17,11 @@ from mipnn.cli.values import TEXT, PathValue
 from mipnn.failure import Failure
 from mipnn.terminal import say
 from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.model import shown
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 DATASET_HELP = "built-in data set (see `mipnn datasets`)"
+MAX_FLASH_BUDGET = 2**32
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,6 +81,9 @@ def check_source(dataset: str | None, csv_path: Path | None, target_col: str | N
 def _check_budget(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
     if value is not None and value <= 0:
         raise Failure(f"--flash-budget {value}: give a positive number of bytes")
+    if value is not None and value > MAX_FLASH_BUDGET:
+        raise Failure(f"--flash-budget {shown(value)}: at most {MAX_FLASH_BUDGET} bytes (the "
+                      "32-bit address space of the largest target)")
     return value
 
 

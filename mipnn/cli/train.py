@@ -24,6 +24,7 @@ from mipnn.cli.train_options import TRAIN_OPTIONS
 from mipnn.cli.values import parse_solver_options
 from mipnn.terminal import say
 from mipnn.trainer.defaults import AUTO_LEVERS, PLAIN
+from mipnn.trainer.errors import MipnnError
 
 # the options that are not TrainConfig fields (data, files, output)
 NOT_CONFIG = ("dataset", "csv_path", "target_col", "data_dir", "train_size", "hidden",
@@ -125,7 +126,9 @@ def check_outputs(opts: dict[str, Any]) -> None:
     if opts["plot"] is not None:
         check_output_file(opts["plot"], "--plot")
     if opts["batch_size"] is not None:
-        check_output_file(checkpoint_path(opts), "--checkpoint")
+        checkpoint = check_output_file(checkpoint_path(opts), "--checkpoint")
+        if opts["resume"] and not checkpoint.is_file():
+            raise MipnnError(f"--resume: no checkpoint {checkpoint} to resume from")
 
 
 def run_single(opts: dict[str, Any]) -> None:
@@ -150,7 +153,7 @@ def run_single(opts: dict[str, Any]) -> None:
         ds = load_dataset(opts["dataset"], levels=opts["levels"] or 255,
                           raw_scales=parse_raw_scales(opts["raw_scales"]), **source)
     for note in ds.notes:
-        say(f"note: {note}", err=True)
+        say(f"note: {note}")
     config, chosen = resolve_defaults(config, auto, ds)
     if start_model is not None:
         from mipnn.trainer.start import start_network_from_model
@@ -158,7 +161,7 @@ def run_single(opts: dict[str, Any]) -> None:
         start_network = start_network_from_model(start_model, config, ds, str(start_path))
     note = validation_note(config, len(ds.y_val))
     if note is not None:
-        say(f"note: {note}", err=True)
+        say(f"note: {note}")
     shape = "-".join(str(s) for s in [ds.X_train.shape[1], *config.hidden, len(ds.classes)])
     say(
         f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "

@@ -7,7 +7,9 @@ could not be built: mipnn.trainer.limits) and ``--highs-option NAME=VALUE``."""
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 from typing import Any
 
 import click
@@ -34,7 +36,8 @@ class FiniteFloat(click.FloatRange):
 
 class PathValue(click.Path):
     """A path that is not empty (click turns ``""`` into ``.``: ``--out ""`` would write into
-    the working directory) and holds no NUL character."""
+    the working directory), holds no NUL character, can be encoded for the file system (a
+    lone surrogate cannot) and can be looked up (not a name too long, not a loop of links)."""
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Any:
@@ -43,6 +46,16 @@ class PathValue(click.Path):
                 self.fail("the path is empty", param, ctx)
             if "\x00" in value:
                 self.fail("a path cannot hold a NUL character", param, ctx)
+            try:
+                os.fsencode(value)
+            except UnicodeEncodeError as exc:
+                self.fail(f"the file system cannot encode {exc.object[exc.start:exc.end]!r}",
+                          param, ctx)
+            try:
+                os.stat(value)
+            except OSError as exc:
+                if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+                    self.fail(f"{os.strerror(exc.errno).lower()}", param, ctx)
         return super().convert(value, param, ctx)
 
 

@@ -68,8 +68,9 @@ def check_margin(margin: int | str, hidden: tuple[int, ...]) -> None:
             raise MipnnError("--margin paper is (H+1)P/4 for H neurons in the last hidden "
                              "layer: it needs a hidden layer (--hidden)")
     elif isinstance(margin, str) or not 1 <= margin <= MAX_MARGIN:
-        raise MipnnError(f"--margin must be an integer in [1, {MAX_MARGIN}] (an exact strict "
-                         f"margin; class scores are int32) or 'paper', got {margin!r}")
+        raise MipnnError(f"--margin must be an integer >= 1 (an exact strict margin) and at "
+                         f"most {MAX_MARGIN} (class scores are int32), or 'paper', got "
+                         f"{margin!r}")
 
 
 def resolve_margin(margin: int | str, hidden: tuple[int, ...], bound: int) -> int:

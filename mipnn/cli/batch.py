@@ -3,7 +3,6 @@ the run they start (mipnn.trainer.batch_run does the work), with its progress li
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +64,7 @@ def run_batch(opts: dict[str, Any]) -> None:
     from mipnn.trainer.formulation import NetworkSpec
     from mipnn.trainer.model import save_model
     from mipnn.trainer.objectives import check_margin, resolve_margin
+    from mipnn.trainer.stop import exit_after_stop, interruptible, mark_interrupted
 
     hidden = opts["hidden"]
     check_margin(opts["margin"] or 1, hidden)
@@ -92,10 +92,10 @@ def run_batch(opts: dict[str, Any]) -> None:
     where = f"Dask {config.scheduler}" if config.scheduler else f"{config.workers} worker(s)"
     n_batches = len(ds.y_train) // config.batch_size
     say(f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "
-               f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs")
+        f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs")
     say(f"batch training ({config.variant}): {n_batches} MIPs of {config.batch_size} "
-               f"examples per epoch, {config.epochs} epochs, {config.time_limit:g} s per "
-               f"MIP, on {where}; checkpoint {config.checkpoint}")
+        f"examples per epoch, {config.epochs} epochs, {config.time_limit:g} s per MIP, on "
+        f"{where}; checkpoint {config.checkpoint}")
 
     def show(p: Any) -> None:
         if p.message:
@@ -103,18 +103,25 @@ def run_batch(opts: dict[str, Any]) -> None:
         elif not opts["quiet"] and (p.done == p.total or p.done % max(1, p.total // 10) == 0):
             best = "-" if p.best_val is None else f"{100 * p.best_val:.1f}%"
             say(f"  epoch {p.epoch}/{p.epochs}: {p.done}/{p.total} batches done, "
-                       f"{p.failed} failed, best val so far {best}")
+                f"{p.failed} failed, best val so far {best}")
 
-    try:
-        model, result = train_batch_model(ds, spec, config, start=opts["batch_start"],
-                                          on_progress=show)
-    except BatchInterrupted as exc:
-        say(f"mipnn: {exc}", err=True)
-        sys.exit(130)
+    with interruptible() as stop:  # Ctrl-C: exit 130 after the checkpoint
+        try:
+            model, result = train_batch_model(ds, spec, config, start=opts["batch_start"],
+                                              on_progress=show)
+        except BatchInterrupted as exc:
+            say(f"mipnn: {exc}", err=True)
+            exit_after_stop(130)
+    if stop.requested:  # during the final fine-tuning MIP: its best network is kept
+        mark_interrupted(model.training)
     save_model(model, out)
     say(f"final network: {result.source}; {result.mips_solved} MIPs in "
-               f"{result.wall_time:.1f} s, {result.failed_batches} failed")
+        f"{result.wall_time:.1f} s, {result.failed_batches} failed")
     train_acc, test_acc = model.training["accuracy"]["train"], model.training["accuracy"]["test"]
     say(f"accuracy: train {pct(train_acc)}  val {pct(result.val_accuracy)}  "
-               f"test {pct(test_acc)}")
+        f"test {pct(test_acc)}")
     say(f"wrote {out}")
+    if stop.requested:
+        say(f"mipnn: interrupted (Ctrl-C) in the final fine-tuning MIP: wrote its best "
+            f"network so far to {out} (training.status \"interrupted\")", err=True)
+        exit_after_stop(130)

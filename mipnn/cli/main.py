@@ -28,7 +28,9 @@ def one_line_usage_error(exc: click.UsageError) -> click.ClickException:
 
 class MipnnGroup(click.Group):
     """The command group; every usage error of it and its commands is one line
-    (:func:`one_line_usage_error`), like every other error a user can cause."""
+    (:func:`one_line_usage_error`), like every other error a user can cause, and a Ctrl-C
+    that reaches it (outside training, or a second one: mipnn.trainer.stop) ends the command
+    at once with status 130 (every file is written atomically, so none is half-written)."""
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: click.Context | None = None, **extra: Any) -> click.Context:
@@ -42,6 +44,11 @@ class MipnnGroup(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             raise one_line_usage_error(exc) from None
+        except KeyboardInterrupt:  # Ctrl-C outside training, or a second one: at once
+            from mipnn.trainer.stop import exit_after_stop
+
+            say("mipnn: aborted (Ctrl-C)", err=True)
+            exit_after_stop(130)
 
 
 @click.group(cls=MipnnGroup, context_settings={"help_option_names": ["-h", "--help"]})

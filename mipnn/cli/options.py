@@ -118,7 +118,7 @@ def echo_scales(features: list[dict]) -> None:
     scales = scale_summary(features)
     if scales:
         say(f"raw: decimal columns on the device are round(value * scale): {scales} "
-                   "(--raw-scale COL=S to change)")
+            "(--raw-scale COL=S to change)")
 
 
 def pct(value: float | None) -> str:

@@ -62,7 +62,7 @@ def show_progress(r: Any) -> None:
     gap = "-" if r.gap is None else f"{100 * r.gap:.1f}%"
     mark = "*" if r.new_incumbent else " "
     say(f"{r.time:7.1f}s {mark}{obj:>10}  {bnd:>8}  {gap:>7}  "
-               f"{pct(r.train_accuracy)}  {pct(r.val_accuracy)}")
+        f"{pct(r.train_accuracy)}  {pct(r.val_accuracy)}")
 
 
 def show_summary(result: Any) -> None:
@@ -80,19 +80,19 @@ def show_summary(result: Any) -> None:
         what = {"val": "the best validation accuracy",
                 "train+val": "the most correct training and validation examples"}[rule]
         say(f"kept: the network with {what} (--select {rule}), objective "
-                   f"{info['objective_value']:g}")
+            f"{info['objective_value']:g}")
     guard = info.get("guard")
     if guard:
         kept = ("the MIP's network" if guard["kept"] == "mip"
                 else "the gradient start (the MIP's network did not classify more)")
         say(f"guard: {guard['folds']} folds, held-out examples classified: MIP "
-                   f"{guard['held_out_correct_mip']}, gradient start "
-                   f"{guard['held_out_correct_gd']} of {guard['held_out_examples']}; kept "
-                   f"{kept}")
+            f"{guard['held_out_correct_mip']}, gradient start "
+            f"{guard['held_out_correct_gd']} of {guard['held_out_examples']}; kept "
+            f"{kept}")
     neurons = info.get("neurons")
     if neurons and sum(neurons["removed"]):
         say(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "
-                   "(removed neurons that cannot change any output)")
+            "(removed neurons that cannot change any output)")
     say(
         f"accuracy: train {pct(result.train_accuracy)}  val {pct(result.val_accuracy)}  "
         f"test {pct(result.test_accuracy)}"
@@ -136,6 +136,13 @@ def run_single(opts: dict[str, Any]) -> None:
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.defaults import resolve_defaults, validation_note
     from mipnn.trainer.model import save_model
+    from mipnn.trainer.stop import (
+        StopRequested,
+        exit_after_stop,
+        interruptible,
+        mark_interrupted,
+        stop_requested,
+    )
     from mipnn.trainer.train import train_with_defaults
 
     config, auto = config_from_options(opts)
@@ -177,16 +184,25 @@ def run_single(opts: dict[str, Any]) -> None:
         say(chosen.describe())
     if start_model is not None:
         say(f"start: the network of {start_path} "
-                   f"({'-'.join(str(k) for k in start_model.shape)}), not the gradient "
-                   "baseline's")
+            f"({'-'.join(str(k) for k in start_model.shape)}), not the gradient baseline's")
     quiet = opts["quiet"]
     if not quiet:
         say(f"{'time':>8}  {'objective':>10}  {'bound':>8}  {'gap':>7}  "
-                   f"{'train':>6}  {'val':>6}")
-    result = train_with_defaults(ds, config, chosen,
-                                 on_progress=None if quiet else show_progress,
-                                 on_message=None if quiet else say,
-                                 start_network=start_network)
+            f"{'train':>6}  {'val':>6}")
+    with interruptible() as stop:  # Ctrl-C: stop, keep the best network so far, exit 130
+        try:
+            result = train_with_defaults(ds, config, chosen,
+                                         on_progress=None if quiet else show_progress,
+                                         on_message=None if quiet else say,
+                                         start_network=start_network)
+        except (MipnnError, StopRequested) as exc:
+            if not stop_requested():
+                raise
+            say(f"mipnn: interrupted (Ctrl-C) before a network was found ({exc}); nothing "
+                "written", err=True)
+            exit_after_stop(130)
+    if stop.requested:
+        mark_interrupted(result.model.training)
     if start_path is not None:
         from mipnn.trainer.start import start_file_record
 
@@ -202,3 +218,16 @@ def run_single(opts: dict[str, Any]) -> None:
         say(f"wrote {opts['plot']}")
     show_summary(result)
     say(f"wrote {out}")
+    if stop.requested:
+        say(interrupted_line(result, out), err=True)
+        exit_after_stop(130)
+
+
+def interrupted_line(result: Any, out: Path) -> str:
+    """The line on stderr after a run stopped by Ctrl-C: the network kept and written."""
+    info = result.model.training
+    value = info.get("objective_value")
+    objective = "" if value is None else f"objective {value:g}, "
+    return (f"mipnn: interrupted (Ctrl-C): wrote the best network found so far to {out} "
+            f"({objective}train {pct(result.train_accuracy).strip()}, val "
+            f"{pct(result.val_accuracy).strip()}; training.status \"interrupted\")")

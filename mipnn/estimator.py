@@ -8,7 +8,9 @@ quantised over their range, every non-numeric column one-hot encoded), and ``pre
 any input with the fitted model's own descriptions (as ``mipnn eval`` does). A numpy
 array's columns are named ``x0``, ``x1``, ... in the model. The levers left at ``"auto"``
 are set at fit time by the measured defaults (mipnn.trainer.defaults), as ``mipnn train``
-sets them."""
+sets them. Ctrl-C during ``fit`` stops the solver within about a second and raises
+KeyboardInterrupt (the estimator is left unfitted), with the previous SIGINT handler back
+(mipnn.trainer.stop)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from mipnn.trainer.defaults import AUTO, AUTO_LEVERS, PLAIN, resolve_defaults
 from mipnn.trainer.encoding import encode
 from mipnn.trainer.errors import MipnnError, SolverError
 from mipnn.trainer.model import forward
+from mipnn.trainer.stop import StopRequested, interruptible, stop_requested
 from mipnn.trainer.train import train_with_defaults
 from mipnn.trainer.train_config import TrainConfig
 
@@ -115,12 +118,20 @@ class MIPNetClassifier(ClassifierMixin, BaseEstimator):
                                     val_fraction=float(self.validation_fraction),
                                     raw_scales=self.raw_scales)
             config, chosen = resolve_defaults(config, auto, ds)
-            result = train_with_defaults(ds, config, chosen,
-                                         on_message=print if self.verbose else None)
+            with interruptible() as stop:  # Ctrl-C stops the solver within about a second
+                try:
+                    result = train_with_defaults(ds, config, chosen,
+                                                 on_message=print if self.verbose else None)
+                except (MipnnError, StopRequested):
+                    if not stop_requested():
+                        raise
         except SolverError:
             raise
         except MipnnError as exc:
             raise ValueError(str(exc)) from None
+        if stop.requested:  # the previous SIGINT handler is back
+            self._forget_fit()
+            raise KeyboardInterrupt
         accuracies = result.model.training.get("accuracy", {})
         for split, value in accuracies.items():
             if isinstance(value, float) and math.isnan(value):
@@ -129,6 +140,12 @@ class MIPNetClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = result.model
         self.defaults_ = chosen.to_dict() if auto else None
         return self
+
+    def _forget_fit(self) -> None:
+        """Unfitted again (a fit stopped by Ctrl-C): every attribute a fit sets is removed,
+        those scikit-learn's input checks set too."""
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, name)
 
     def encode(self, X: Any) -> np.ndarray:
         """The integer inputs the model computes on for ``X``: ``uint8 [n, model inputs]``

@@ -836,3 +836,45 @@ def raw_specs(draw: st.DrawFn) -> list:
     return spec
 
 
+
+
+def interrupt_cli(*args: str, ready: str, timeout: float = 120.0) -> SimpleNamespace:
+    """Run ``python -m mipnn ARGS`` in a process of its own, send it SIGINT (as Ctrl-C does)
+    once a line of its standard output matches the regular expression ``ready``, and wait
+    for it to end:
+    ``returncode``, ``stdout``, ``stderr``, ``after`` (seconds from the signal to the end)."""
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "mipnn", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+    lines: list[str] = []
+    seen = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            lines.append(line)
+            if re.search(ready, line):
+                seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    if not seen.wait(timeout):
+        proc.kill()
+        raise AssertionError(f"no line with {ready!r} in {timeout:g} s: {''.join(lines)}")
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError(f"still running {timeout:g} s after SIGINT") from None
+    after = time.perf_counter() - sent
+    reader.join(5)
+    stderr = proc.stderr.read()  # type: ignore[union-attr]
+    return SimpleNamespace(returncode=proc.returncode, stdout="".join(lines), stderr=stderr,
+                           after=after)

@@ -320,3 +320,144 @@ def test_fuzzed_model_files_through_firmware_on_the_host(text, tmp_path):
     result = run("firmware", path, "--target", "host", "--no-measure", "--vectors", "8",
                  "--random", "8", "--build-dir", tmp_path / "build")
     fuzzed(result, "firmware")
+
+
+# ---------------------------------------------------------------- cause 5: option values
+
+BAD_OPTIONS: list[tuple[list[str], str]] = [
+    # train: the common options
+    (["--hidden", "99999999999999999999"], "--hidden"),
+    (["--hidden", "1000000000"], "even on the smallest data"),
+    (["--hidden", "3,,4"], "expected layer sizes"),
+    (["--hidden", ""], "expected layer sizes"),
+    (["--time-limit", "nan"], "'--time-limit': 'nan' is not a finite number"),
+    (["--time-limit", "inf"], "--time-limit"),
+    (["--time-limit", "1e300"], "--time-limit"),
+    (["--time-limit", "-1"], "--time-limit"),
+    (["--seed", "-1"], "--seed"),
+    (["--seed", "99999999999999999999"], "--seed"),
+    (["--threads", "100000"], "--threads"),
+    (["--bound", "128"], "--bound"),
+    (["--train-size", "1"], "--train-size"),
+    (["--dataset", ""], "'--dataset': the value is empty"),
+    (["--csv", "", "--target", "y"], "'--csv': the path is empty"),
+    (["--csv", "x.csv", "--target", ""], "'--target': the value is empty"),
+    (["--data-dir", ""], "'--data-dir'"),
+    (["--start", ""], "'--start': the path is empty"),
+    (["--objective", "x\x1b[2J"], "'x\\x1b[2J' is not one of"),
+    (["--no-such-option"], "No such option"),
+    # the advanced options (--help-all)
+    (["--prune", "nan"], "'--prune': 'nan' is not a finite number"),
+    (["--prune", "1e9"], "--prune"),
+    (["--weight-penalty", "inf"], "--weight-penalty"),
+    (["--target-objective", "nan"], "--target-objective"),
+    (["--margin", "0"], "--margin"),
+    (["--gd-restarts", "0"], "--gd-restarts"),
+    (["--levels", "256"], "--levels"),
+    (["--guard-folds", "-1"], "--guard-folds"),
+    (["--highs-option", "time_limit=nan"], "--highs-option"),
+    (["--highs-option", "log_file=/tmp/x"], "--highs-option"),
+    (["--highs-option", "no_such_option=1", "--time-limit", "2"], "no_such_option"),
+    (["--plot", ""], "'--plot': the path is empty"),
+    # batch training
+    (["--batch-size", "1"], "--batch-size"),
+    (["--batch-size", "10", "--epochs", "0"], "--epochs"),
+    (["--batch-size", "10", "--workers", "99999"], "--workers"),
+    (["--batch-size", "10", "--scheduler", ""], "--scheduler"),
+    (["--batch-size", "10", "--checkpoint", ""], "--checkpoint"),
+    (["--batch-size", "10", "--finetune", "-1"], "--finetune"),
+    (["--epochs", "2"], "go(es) with --batch-size"),
+]
+
+
+@pytest.mark.parametrize("args, fragment", BAD_OPTIONS, ids=lambda v: repr(v)[:40])
+def test_every_bad_train_option_is_one_line(tmp_path, args, fragment):
+    """Issue 21, cause 5: ``--hidden 99999999999999999999`` and ``--prune nan`` were
+    tracebacks, ``--time-limit nan`` was accepted: every bad value of every option of
+    ``train`` (``--help-all``'s too) exits 2 with one line naming the option, before any
+    work (nothing on stdout: no data loaded, no training)."""
+    result = run("train", "--objective", "gd", *args, "--out", tmp_path / "m.json")
+    assert_user_error(result, fragment)
+    assert result.stdout == "", result.stdout
+    assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["export", "@MODEL", "--out", ""], ["export", "@MODEL", "--arduino", ""],
+    ["export", "@MODEL", "--out", "@DIR", "--name", ""],
+    ["export", "@MODEL", "--out", "@DIR", "--target", ""],
+    ["export", "@MODEL", "--out", "@DIR", "--flash-budget", "0"],
+    ["export", "@MODEL", "--out", "@DIR", "--strategy", "fast"],
+    ["export", ""], ["eval", ""], ["eval", "@MODEL", "--csv", ""],
+    ["eval", "@MODEL", "--dataset", ""], ["datasets", "--data-dir", ""],
+    ["firmware", "@MODEL", "--target", ""], ["firmware", "@MODEL", "--target", "host",
+                                             "--vectors", "-1"],
+    ["firmware", "@MODEL", "--target", "host", "--random", "-1"],
+    ["firmware", "@MODEL", "--target", "host", "--build-dir", ""],
+    ["firmware", "@MODEL", "--target", "host", "--report", ""],
+    ["firmware", "@MODEL", "--target", "z80"],
+], ids=lambda v: " ".join(v)[:40])
+def test_every_bad_option_of_the_other_commands_is_one_line(trained, tmp_path, command):
+    args = [str(trained) if a == "@MODEL" else str(tmp_path / "c") if a == "@DIR" else a
+            for a in command]
+    result = run(*args)
+    assert_user_error(result)
+    assert result.stdout == "", result.stdout
+
+
+@pytest.mark.parametrize("option, where", [
+    ("--out", "/proc/m.json"), ("--out", "@FILE/m.json"), ("--out", "@DIR"),
+    ("--plot", "/proc/p.png"), ("--plot", "@FILE/p.png"),
+])
+def test_train_output_paths_are_checked_before_any_work(tmp_path, option, where):
+    """Issue 21, cause 5: --plot to an unwritable path failed only after training (with
+    matplotlib's warnings first); every output path is checked before the data are
+    loaded."""
+    (tmp_path / "file").write_text("x")
+    path = where.replace("@FILE", str(tmp_path / "file")).replace("@DIR", str(tmp_path))
+    args = {"--out": tmp_path / "m.json", option: path}
+    result = run("train", "--objective", "gd", *[str(a) for kv in args.items() for a in kv])
+    assert_user_error(result, option)
+    assert result.stdout == "", result.stdout
+
+
+def test_batch_checkpoint_is_checked_before_any_work(tmp_path):
+    result = run("train", "--batch-size", "20", "--checkpoint", "/proc/c.json", "--out",
+                 tmp_path / "m.json")
+    assert_user_error(result, "--checkpoint /proc/c.json")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("option, where", [
+    ("--report", "/proc/r.json"), ("--build-dir", "@FILE/b"), ("--report", "@DIR"),
+])
+def test_firmware_output_paths_are_checked_before_building(trained, tmp_path, option, where):
+    (tmp_path / "file").write_text("x")
+    path = where.replace("@FILE", str(tmp_path / "file")).replace("@DIR", str(tmp_path))
+    result = run("firmware", trained, "--target", "host", option, path)
+    assert_user_error(result, option)
+    assert result.stdout == ""
+
+
+def test_the_network_size_is_checked_with_the_data_before_training(tmp_path):
+    """A network that passes the option check but whose MIP on this data set HiGHS cannot
+    take is refused before the gradient baseline allocates anything."""
+    result = run("train", "--hidden", "200000", "--time-limit", "5", "--out",
+                 tmp_path / "m.json")
+    assert_user_error(result, "--hidden 200000", "HiGHS takes at most")
+
+
+# ---------------------------------------------------------------- echoing text from files
+
+
+def test_eval_escapes_control_characters_from_the_model_file(trained, tmp_path):
+    """Issue 21: eval printed model names as they are, so a model file could put terminal
+    escape sequences on the screen, reorder the line or split it."""
+
+    def edit(data: dict) -> None:
+        data["name"] = "net\x1b]0;owned\x07\x1b[2J\u202e\u2028"
+
+    result = run("eval", _with(trained, tmp_path, edit))
+    assert result.exit_code == 0, result.output
+    assert "net\\x1b]0;owned\\x07\\x1b[2J\\u202e\\u2028" in result.stdout
+    assert "\x1b" not in result.output and "\u202e" not in result.output

@@ -1,6 +1,5 @@
-"""What the commands share (mipnn/cli/options.py): parsing option values, the data source
-check, percentages, the one-line user error, and a command whose advanced options only
-``--help-all`` lists."""
+"""What the commands share (mipnn/cli/options.py): the data source check, percentages, the
+one-line user error, and a command whose advanced options only ``--help-all`` lists."""
 
 from __future__ import annotations
 
@@ -13,27 +12,9 @@ from mipnn.cli.options import (
     AdvancedOption,
     HelpAllCommand,
     check_source,
-    parse_hidden,
-    parse_solver_options,
     pct,
     user_errors,
 )
-
-
-def test_hidden_layer_sizes():
-    assert parse_hidden("16") == (16,)
-    assert parse_hidden("16,8") == (16, 8)
-    assert parse_hidden("0") == () and parse_hidden("") == ()
-    for bad, fragment in (("a,b", "expected layer sizes"), ("4,-1", "must be positive")):
-        with pytest.raises(MipnnError, match=fragment):
-            parse_hidden(bad)
-
-
-def test_solver_options_take_their_types():
-    assert parse_solver_options(("a=1", "b=0.5", "c=true", "d=text")) == (
-        ("a", 1), ("b", 0.5), ("c", True), ("d", "text"))
-    with pytest.raises(MipnnError, match="expected NAME=VALUE"):
-        parse_solver_options(("novalue",))
 
 
 def test_data_sources_go_together():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import assert_user_error, require_package, run_cli
+from conftest import assert_user_error, interrupt_cli, require_package, run_cli
 
 
 def test_unknown_dataset(tmp_path):
@@ -263,3 +263,57 @@ def test_max_nonzeros_and_all_rows_on_the_command_line(tmp_path):
                           "sat_margin", "--out", str(out)), "max_correct")
     assert_user_error(run_cli("train", "--dataset", "breast_cancer", "--hidden", "0",
                           "--max-neurons", "2", "--out", str(out)), "--max-neurons needs")
+
+
+# Ctrl-C (issue 21, cause 7): the run stops within about a second, keeps the best network
+# found so far, writes it (training.status "interrupted"), says so and exits 130. The bound
+# checked is far below the 120 s time limit (the ~1 s is measured in the closing note, not
+# asserted on this shared machine).
+INCUMBENT = r"^ *[0-9.]+s \*"  # a progress line of a new incumbent
+SLOW_RUN = ("train", "--dataset", "breast_cancer", "--hidden", "32", "--time-limit", "120")
+
+
+def check_interrupted(run, out) -> dict:
+    assert run.returncode == 130, run.stderr
+    assert run.after < 30, f"{run.after:.1f} s after SIGINT"
+    assert "interrupted (Ctrl-C): wrote the best network found so far" in run.stderr
+    assert "Traceback" not in run.stderr
+    model = json.loads(out.read_text())
+    assert model["training"]["status"] == "interrupted"
+    return model
+
+
+def test_ctrl_c_keeps_the_best_network_and_exits_130(tmp_path):
+    out = tmp_path / "m.json"
+    run = interrupt_cli(*SLOW_RUN, "--out", str(out), ready=INCUMBENT)
+    model = check_interrupted(run, out)
+    assert model["training"]["solver_status"] == "interrupted"
+    assert run_cli("eval", str(out)).exit_code == 0
+
+
+def test_ctrl_c_stops_a_pyomo_solve_left_running(tmp_path):
+    # HiGHS inside Pyomo has no interrupt callback: the solve is left in its thread and
+    # everything printed after it still reaches the terminal (Pyomo redirects the output)
+    out = tmp_path / "m.json"
+    run = interrupt_cli(*SLOW_RUN, "--solver", "highs", "--out", str(out), ready="^teacher:")
+    check_interrupted(run, out)
+    assert "wrote " in run.stdout
+
+
+def test_ctrl_c_stops_gurobi(tmp_path, shared_data):
+    require_package("gurobipy", "pip install gurobipy")
+    out = tmp_path / "m.json"
+    run = interrupt_cli("train", "--dataset", "heart", "--data-dir", str(shared_data),
+                        "--hidden", "4", "--train-size", "40", "--time-limit", "120",
+                        "--solver", "gurobi-direct", "--out", str(out), ready=INCUMBENT)
+    check_interrupted(run, out)
+
+
+def test_ctrl_c_before_training_is_one_line(tmp_path):
+    run = interrupt_cli("train", "--dataset", "breast_cancer", "--hidden", "32",
+                        "--time-limit", "120", "--out", str(tmp_path / "m.json"),
+                        ready="^data:")
+    assert run.returncode == 130, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip().startswith("mipnn:"), run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr

@@ -73,3 +73,9 @@ def test_a_version_2_models_vectors_share_half_the_flash_with_its_raw_vectors():
     assert np.array_equal(R[:kept], test_raw[:kept])
     assert X.size + 4 * R.size <= 32768 // 2
     assert target_raw_vectors(make_model([3, 2]), None, "avr", 10) is None  # version 1
+
+
+def test_absurd_numbers_of_random_vectors_are_refused():
+    """Issue 21 (fuzzing): ``--random 10000000000`` allocated until it failed."""
+    with pytest.raises(FirmwareError, match="random vectors"):
+        golden_vectors(make_model([3, 2]), None, n_random=10**10)

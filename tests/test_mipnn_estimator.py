@@ -185,3 +185,27 @@ def test_check_estimator_fails_only_the_documented_checks():
     section = api_doc.split("## scikit-learn's checks", 1)[1]
     named = set(re.findall(r"^- `(check_\w+)`:", section, re.M))
     assert named == EXPECTED_FAILURES
+
+
+def test_ctrl_c_during_fit_raises_keyboard_interrupt_and_leaves_it_unfitted():
+    # issue 21, cause 7: the solver stops within about a second (bounded here far below the
+    # 120 s time limit), the estimator stays unfitted, the previous SIGINT handler is back
+    import os
+    import signal
+    import threading
+    import time
+
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import NotFittedError
+
+    X, y = load_breast_cancer(return_X_y=True)
+    clf = MIPNetClassifier(hidden=(32,), time_limit=120, random_state=0)
+    before = signal.getsignal(signal.SIGINT)
+    threading.Timer(8.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert time.perf_counter() - t0 < 60
+    assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(NotFittedError):
+        clf.predict(X)

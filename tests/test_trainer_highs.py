@@ -59,3 +59,20 @@ def test_the_stall_limit_stops_highs_with_its_best_solution():
     assert res.status is SolveStatus.FEASIBLE and res.solution is not None
     assert res.time < 30
     assert highs_status(MS.kInterrupt, True, False, stalled=True) is SolveStatus.FEASIBLE
+
+
+def test_a_stop_request_interrupts_highs_with_its_start():
+    # issue 21, cause 7: the solve ends about a second after the request (bounded here far
+    # below its 120 s time limit) with the start or a better incumbent, status INTERRUPTED
+    import threading
+
+    from mipnn.trainer.stop import interruptible, request_stop
+
+    spec = NetworkSpec(8, (6,), 2, bound=1, levels=3, objective="max_correct")
+    rng = np.random.default_rng(0)
+    p = build_problem(spec, rng.integers(0, 4, (32, 8)), rng.integers(0, 2, 32))
+    with interruptible():
+        threading.Timer(1.0, request_stop).start()
+        res = solve_highs(p, time_limit=120, start=zero_start(p))
+    assert res.status is SolveStatus.INTERRUPTED and res.solution is not None
+    assert res.time < 30

@@ -15,6 +15,7 @@ from mipnn.codegen.export import export, write_if_changed
 from mipnn.trainer.model import save_model
 from mipnn.trainer.outputs import (
     OutputError,
+    check_output_dir,
     check_output_file,
     output_dir,
     write_bytes,
@@ -142,3 +143,29 @@ def test_cli_output_paths_exit_2_with_one_line(args, tmp_path):
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("mipnn: error:")]
     assert len(errors) == 1, result.output
+
+
+def test_check_output_dir_creates_nothing(tmp_path):
+    """A directory of output files (export --out, --arduino, firmware --build-dir) is
+    checked before any work, creating nothing."""
+    (tmp_path / "file").write_text("x")
+    target = tmp_path / "a" / "b"
+    assert check_output_dir(target) == target and check_output_dir(tmp_path) == tmp_path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    for path, message in ((tmp_path / "file", "it is a file"),
+                          (tmp_path / "file" / "sub", "is a file, not a directory"),
+                          ("", "empty"), ("/proc/mipnn", "cannot write in /proc"),
+                          ("a\x00b", "NUL"), ("x\ud800", "cannot encode")):
+        with pytest.raises(OutputError, match=message):
+            check_output_dir(path, "--out")
+
+
+def test_a_name_too_long_is_one_clear_error(tmp_path):
+    """Issue 21 (fuzzing): a path component longer than the file system takes was an
+    OSError traceback from the checks themselves."""
+    long = tmp_path / ("n" * 400)
+    for check in (check_output_file, check_output_dir, output_dir):
+        with pytest.raises(OutputError, match="the file name is too long"):
+            check(long / "m.json", "--out")
+    with pytest.raises(OutputError, match="the file name is too long"):
+        write_text(long, "x", "--out")

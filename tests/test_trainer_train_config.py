@@ -36,3 +36,17 @@ def test_every_route_is_a_solver_choice():
         TrainConfig(solver=solver).check()
     with pytest.raises(MipnnError, match="unknown solver"):
         TrainConfig(solver="xpress").check()
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    ("time_limit", float("nan"), "--time-limit"), ("time_limit", float("inf"), "--time-limit"),
+    ("time_limit", 1e300, "one year"), ("prune", float("nan"), "--prune"),
+    ("prune", float("inf"), "--prune"), ("weight_penalty", float("nan"), "--weight-penalty"),
+    ("target_objective", float("nan"), "--target-objective"),
+    ("target_objective", float("-inf"), "--target-objective"), ("threads", 10**6, "--threads"),
+])
+def test_non_finite_and_absurd_values_are_user_errors(field, value, fragment):
+    """Issue 21, cause 5: the Python API (the estimator) is checked like the command line:
+    ``time_limit=nan`` was accepted and ``prune=nan`` reached the solver."""
+    with pytest.raises(MipnnError, match=fragment):
+        TrainConfig(**{field: value}).check()

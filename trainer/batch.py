@@ -21,7 +21,8 @@ accuracy.
 The batch MIPs are independent, so they run on a pool: local processes (``workers``) or a
 Dask cluster (``scheduler``). A checkpoint is written after every epoch; ``resume``
 continues from it. A batch that fails, times out or returns no solution is reported and
-skipped, never averaged in.
+skipped, never averaged in. Ctrl-C (or a stop request, :mod:`mipnn.trainer.stop`) ends
+the run with BatchInterrupted: the checkpoint holds the epochs done.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from mipnn.trainer.batch_workers import (
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.formulation import NetworkSpec, ParamBounds, default_bounds
 from mipnn.trainer.model import Model, accuracy, forward, network_model
+from mipnn.trainer.stop import StopRequested
 
 Network = list[tuple[np.ndarray, np.ndarray]]
 VARIANTS = ("mipnn", "paper")
@@ -266,7 +268,7 @@ def train_batches(
                     f"epoch {epoch + 1}: mean network val {100 * mean_val:.1f}%, best batch "
                     f"{100 * max(accs):.1f}%, {len(good)} ok, {len(failed)} failed, "
                     f"{records[-1].seconds:.1f} s"))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, StopRequested):
         pool.close(kill=True)
         where = f"; checkpoint {config.checkpoint}" if config.checkpoint else ""
         raise BatchInterrupted(

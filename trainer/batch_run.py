@@ -12,6 +12,7 @@ from mipnn.trainer.batch import BatchConfig, BatchProgress, BatchResult, Network
 from mipnn.trainer.formulation import NetworkSpec
 from mipnn.trainer.gd import GdConfig, train_gd
 from mipnn.trainer.highs import highs_version
+from mipnn.trainer.limits import check_training_size
 from mipnn.trainer.model import Model, accuracy
 from mipnn.trainer.prune import simplify
 
@@ -39,6 +40,12 @@ def train_batch_model(
     hidden layers, its ``training`` the run's record) with the run's result. ``start``:
     ``gd`` (the mipnn variant's first epoch starts from :func:`gradient_start`; not when
     resuming) or ``zero``."""
+    n_train, n_inputs = len(ds.y_train), int(ds.X_train.shape[1])
+    what = f"--hidden {','.join(map(str, spec.hidden)) or '0'}"
+    for examples in (config.batch_size, min(config.finetune_size, n_train)):
+        if examples:
+            check_training_size(examples, n_inputs, spec.hidden, spec.n_classes, what=what)
+    check_training_size(n_train, n_inputs, spec.hidden, spec.n_classes, mip=False, what=what)
     first = None
     if config.variant == "mipnn" and start == "gd" and not config.resume:
         first = gradient_start(ds, spec, config.seed)

@@ -13,11 +13,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
-from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.errors import MipnnError, one_line
 from mipnn.trainer.formulation import NetworkSpec, ParamBounds, build_problem
 from mipnn.trainer.highs import solve_highs
 from mipnn.trainer.solution import network_from_solution, start_from_network, zero_start
 from mipnn.trainer.solve_result import SolveStatus
+from mipnn.trainer.stop import raise_if_stopped
 
 Network = list[tuple[np.ndarray, np.ndarray]]
 FAILED = "failed"  # the status of a batch that crashed, timed out or lost its worker
@@ -108,7 +109,8 @@ class LocalPool:
         broken = False
         not_done = set(futures)
         while not_done:
-            done, not_done = wait(not_done, timeout=1.0, return_when=FIRST_COMPLETED)
+            done, not_done = wait(not_done, timeout=0.25, return_when=FIRST_COMPLETED)
+            raise_if_stopped()  # Ctrl-C: the caller kills the workers
             for f in done:
                 t = futures[f]
                 try:
@@ -153,6 +155,9 @@ class DaskPool:
             self.client = Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise MipnnError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        except (ValueError, TypeError) as exc:  # not an address: "missing port number", ...
+            raise MipnnError(f"--scheduler {address!r}: not a scheduler address like "
+                             f"tcp://HOST:8786 ({one_line(exc)})") from None
 
     def run(self, fn: Callable[[BatchTask], BatchOutcome], tasks: list[BatchTask],
             timeout: float) -> Iterator[tuple[BatchTask, BatchOutcome]]:
@@ -162,6 +167,7 @@ class DaskPool:
         deadline = time.monotonic() + timeout * max(1, len(tasks))
         try:
             for f in as_completed(futures, timeout=max(1.0, deadline - time.monotonic())):
+                raise_if_stopped()  # noticed as the next batch completes
                 t = futures[f]
                 try:
                     yield t, f.result()

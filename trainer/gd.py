@@ -13,6 +13,7 @@ The integer network kept is the one with the highest training accuracy by the ex
 forward pass (ties: the lower exact loss), checked after every epoch, so the result is what
 ``forward`` computes, not what the latent weights suggest. Inputs that are zero in every
 training example get zero weights, as in the MIP, so the network is a valid MIP start.
+A stop request (Ctrl-C, mipnn.trainer.stop) ends the epochs like the time limit.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from mipnn.trainer.stop import stop_requested
 
 Network = list[tuple[np.ndarray, np.ndarray]]
 
@@ -168,7 +170,7 @@ def train_gd(
     while epoch < cfg.epochs:
         epoch += 1
         net = quantise()
-        if check(net) or time.perf_counter() - t0 > cfg.time_limit:
+        if check(net) or time.perf_counter() - t0 > cfg.time_limit or stop_requested():
             break
         if full:
             step_no += 1
@@ -180,7 +182,7 @@ def train_gd(
             step_no += 1
             _adam_step(params, m1, m2, quantise(), Xs[idx], T[idx], active, L, cfg, P,
                        step_no, lim)
-            if time.perf_counter() - t0 > cfg.time_limit:
+            if time.perf_counter() - t0 > cfg.time_limit or stop_requested():
                 break
     if not full:  # the last mini-batch steps have not been checked yet
         check(quantise())

@@ -17,6 +17,7 @@ from mipnn.trainer.model import accuracy, network_model
 from mipnn.trainer.prune import simplify
 from mipnn.trainer.solve_result import SolveResult, SolveStatus
 from mipnn.trainer.sparse_gd import SparseGdConfig, train_sparse_gd
+from mipnn.trainer.stop import stop_requested
 from mipnn.trainer.train_config import TrainConfig
 from mipnn.trainer.train_result import TrainResult
 
@@ -57,6 +58,8 @@ def gradient_restarts(
         key = (va, res.train_accuracy)
         if key_best is None or key > key_best:
             best, key_best, chosen = res, key, r
+        if stop_requested():  # Ctrl-C: the best run so far (mipnn.trainer.stop)
+            break
     by = "training" if val_accuracy is None else "validation"
     return best, {"restarts": runs, "chosen": chosen, "by": f"{by} accuracy",
                   "scores": scores}

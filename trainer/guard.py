@@ -1,7 +1,8 @@
 """The K-fold guard (``--guard-folds K``): estimate on K folds of the training set whether
 the MIP configuration classifies more held-out examples than its gradient start, and keep
 the gradient network when it does not. The time limit is shared by the K fold runs and the
-final run."""
+final run. A stop request (Ctrl-C) during the folds ends the run without a network
+(StopRequested); during the final run, it keeps that run's best network."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import accuracy
 from mipnn.trainer.pipeline import train_once
+from mipnn.trainer.stop import StopRequested, stop_requested
 from mipnn.trainer.train_config import TrainConfig
 from mipnn.trainer.train_result import IncumbentReport, TrainResult
 
@@ -52,6 +54,10 @@ def train_guarded(
         fold_seed = config.seed * 1000 + part  # the folds' runs differ from the final one
         for key, cfg in (("mip", inner), ("gd", gd_config)):
             res = train_once(sub, replace(cfg, seed=fold_seed))
+            if stop_requested():  # Ctrl-C: no network of the whole training set yet
+                raise StopRequested(f"interrupted in the guard's fold {part + 1} of {k}, "
+                                    "before any network was trained on the whole training "
+                                    "set")
             held_out[key] += int(round(accuracy(res.model, X[out], y[out]) * len(out)))
         held_out["examples"] += int(len(out))
         if on_message is not None:

@@ -2,7 +2,8 @@
 highspy route hands to HiGHS (``addMVar``/``addMConstr``, no modelling layer): warm start
 (the ``Start`` attribute), time limit, seed, threads, progress through a callback (every new
 incumbent with its solution, a heartbeat every few seconds), a target objective and a stall
-limit that stop the search, and Gurobi's status mapped onto
+limit that stop the search, a stop request (Ctrl-C, :mod:`mipnn.trainer.stop`) that
+terminates it from the callback Gurobi calls in every phase, and Gurobi's status mapped onto
 :class:`~mipnn.trainer.solve_result.SolveStatus`.
 
 ``mipnn train --solver gurobi-direct`` uses it for the whole pipeline (polish of the start,
@@ -20,8 +21,15 @@ from typing import Any
 
 import numpy as np
 from mipnn.trainer.errors import SolverError, one_line
-from mipnn.trainer.problem import MipProblem
-from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus, StallWatch
+from mipnn.trainer.problem import MipProblem, objective_value
+from mipnn.trainer.solve_result import (
+    Progress,
+    SolveResult,
+    SolveStatus,
+    StallWatch,
+    stopped_result,
+)
+from mipnn.trainer.stop import request_stop, stop_requested
 
 SIZE_LIMIT_ERROR = 10010  # GRB_ERROR_SIZE_LIMIT_EXCEEDED
 PIP_LICENCE_LIMIT = 2000  # variables and constraints of the licence PyPI's wheel carries
@@ -155,6 +163,9 @@ def solve_gurobi(
         last_beat = [0.0]
 
         def callback(m: Any, where: int) -> None:
+            if stop_requested():  # Ctrl-C (mipnn.trainer.stop): Gurobi polls in every phase
+                m.terminate()
+                return
             if where == GRB.Callback.MIPSOL:
                 now = m.cbGet(GRB.Callback.RUNTIME)
                 obj = _finite(m.cbGet(GRB.Callback.MIPSOL_OBJ))
@@ -186,6 +197,10 @@ def solve_gurobi(
                                          gap=_gap(best, bnd), new_incumbent=False))
 
         t0 = time.perf_counter()
+        if stop_requested():
+            start_value = None if start is None else objective_value(problem, start)
+            return stopped_result(gurobi_version(), start, start_value, incumbents, 0.0,
+                                  setup_time)
         try:
             model.optimize(callback)
         except gp.GurobiError as exc:
@@ -206,6 +221,8 @@ def solve_gurobi(
         except gp.GurobiError:  # no bound after an infeasibility proof
             bound = None
         status = gurobi_status(model.Status, has, reached[0], watch.stopped)
+        if model.Status == GRB.INTERRUPTED and not (reached[0] or watch.stopped):
+            request_stop()  # Gurobi caught a Ctrl-C itself: the rest of the run stops too
         version = gurobi_version()
     return SolveResult(
         solver=version, status=status, solution=solution, objective=objective, bound=bound,

@@ -28,6 +28,7 @@ from mipnn.trainer.formulation import NetworkSpec, ParamBounds, build_problem, d
 from mipnn.trainer.problem import MipProblem, objective_value
 from mipnn.trainer.solution import network_from_solution, start_from_network
 from mipnn.trainer.solve_result import SolveStatus
+from mipnn.trainer.stop import stop_requested
 
 Network = list[tuple[np.ndarray, np.ndarray]]
 SolveFn = Callable[..., object]  # solve_highs-compatible
@@ -120,6 +121,8 @@ def lns(
         now = time.perf_counter()
         remaining = deadline - now
         if remaining < 0.5 or (target is not None and current <= target + 1e-9):
+            break
+        if stop_requested():  # Ctrl-C (mipnn.trainer.stop): the best network so far
             break
         if stall is not None and now - last_improvement >= stall:
             stats.stalled = True
@@ -219,7 +222,7 @@ def descend_output(
         coords = [(0, k, j) for k in range(W.shape[0]) for j in range(W.shape[1])]
         coords += [(1, k, 0) for k in range(b.shape[0])]
         for kind, k, j in coords:
-            if deadline is not None and time.perf_counter() > deadline:
+            if (deadline is not None and time.perf_counter() > deadline) or stop_requested():
                 return net, best
             lo, hi = (wl[k, j], wu[k, j]) if kind == 0 else (bl[k], bu[k])
             target = W if kind == 0 else b

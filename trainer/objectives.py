@@ -40,6 +40,7 @@ from mipnn.trainer.problem import ProblemBuilder
 OBJECTIVES = ("sat_margin", "max_correct", "min_hinge", "min_w", "max_m")
 HARD_OBJECTIVES = ("min_w", "max_m")  # every training example must be classified correctly
 PAPER_MARGIN = "paper"  # --margin paper: the paper's threshold (paper_margin)
+MAX_MARGIN = 2**31 - 1  # class scores are int32 (ARCHITECTURE.md 2): no larger margin can be met
 
 
 def paper_margin(hidden: tuple[int, ...], bound: int) -> int:
@@ -59,13 +60,6 @@ def paper_margin(hidden: tuple[int, ...], bound: int) -> int:
     return ((int(hidden[-1]) + 1) * int(bound) + 3) // 4
 
 
-def parse_margin(text: str) -> int | str:
-    """``--margin``'s text as a TrainConfig margin: an integer, or the text itself (e.g.
-    ``paper``; TrainConfig.check refuses anything else)."""
-    text = str(text).strip()
-    return int(text) if text.lstrip("-").isdigit() else text
-
-
 def check_margin(margin: int | str, hidden: tuple[int, ...]) -> None:
     """Raise MipnnError unless ``margin`` is an integer >= 1, or ``paper`` with a hidden
     layer."""
@@ -73,9 +67,10 @@ def check_margin(margin: int | str, hidden: tuple[int, ...]) -> None:
         if not hidden:
             raise MipnnError("--margin paper is (H+1)P/4 for H neurons in the last hidden "
                              "layer: it needs a hidden layer (--hidden)")
-    elif isinstance(margin, str) or margin < 1:
-        raise MipnnError(f"--margin must be an integer >= 1 (an exact strict margin) or "
-                         f"'paper', got {margin!r}")
+    elif isinstance(margin, str) or not 1 <= margin <= MAX_MARGIN:
+        raise MipnnError(f"--margin must be an integer >= 1 (an exact strict margin) and at "
+                         f"most {MAX_MARGIN} (class scores are int32), or 'paper', got "
+                         f"{margin!r}")
 
 
 def resolve_margin(margin: int | str, hidden: tuple[int, ...], bound: int) -> int:

@@ -4,6 +4,8 @@ path is one clear error (which path, what is wrong with it) and never a tracebac
 nothing but a regular file is ever replaced.
 
 * ``output_dir(path, what)`` creates a directory (and its parents) or checks an existing one.
+* ``check_output_file(path, what)`` and ``check_output_dir(path, what)`` check, before any
+  work and creating nothing, that a file or a directory of files can be written there.
 * ``write_text(path, text, what)`` writes a file atomically: the text goes to a temporary
   file beside it, which then replaces the target, so a reader never sees half a file and an
   interrupted write leaves the old file whole. Only a regular file (or nothing) is replaced:
@@ -51,7 +53,23 @@ def _check_path(path: str | Path, what: str) -> Path:
         raise OutputError(f"{what}: the path is empty")
     if "\x00" in str(path):
         raise OutputError(f"{what} {str(path)!r}: a path cannot contain a NUL character")
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError as exc:
+        raise OutputError(f"{what} {str(path)!r}: the file system cannot encode "
+                          f"{exc.object[exc.start:exc.end]!r}") from None
     return Path(path)
+
+
+def _mode(path: Path, what: str, shown: Path | None = None) -> int | None:
+    """The ``st_mode`` of ``path`` (symbolic links followed), None when nothing is there;
+    OutputError for any other failure (a name too long, no permission to look)."""
+    try:
+        return path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise OutputError(f"{what} {shown or path}: {_reason(exc)}") from None
 
 
 def output_dir(path: str | Path, what: str = "output directory") -> Path:
@@ -59,9 +77,10 @@ def output_dir(path: str | Path, what: str = "output directory") -> Path:
     names the option or role, e.g. ``--out``) when that is impossible."""
     path = _check_path(path, what)
     for parent in (path, *path.parents):
-        if parent.exists() and not parent.is_dir():
+        mode = _mode(parent, what, path)
+        if mode is not None and not stat.S_ISDIR(mode):
             raise OutputError(f"{what} {path}: {parent} is a file, not a directory")
-        if parent.exists():
+        if mode is not None:
             break
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -72,17 +91,14 @@ def output_dir(path: str | Path, what: str = "output directory") -> Path:
     return path
 
 
-def check_output_file(path: str | Path, what: str = "output file") -> Path:
-    """Check, before any work is done, that ``write_text(path, ...)`` can succeed: the path is
-    not empty, not a directory, and its nearest existing ancestor directory is writable (so
-    the missing ones can be created). Creates nothing; OutputError when it cannot work."""
-    path = _check_path(path, what)
-    if path.is_dir():
-        raise OutputError(f"{what} {path}: it is a directory; give a file path")
-    for parent in path.parents:
-        if not parent.exists():
+def _check_ancestor(path: Path, what: str, itself: bool = False) -> None:
+    """OutputError unless the nearest existing ancestor of ``path`` (``itself``: or
+    ``path``) is a writable directory, so the missing ones can be created."""
+    for parent in ([path] if itself else []) + list(path.parents):
+        mode = _mode(parent, what, path)
+        if mode is None:
             continue
-        if not parent.is_dir():
+        if not stat.S_ISDIR(mode):
             raise OutputError(f"{what} {path}: {parent} is a file, not a directory")
         try:  # the one sure test (permissions, read-only or virtual file systems, root)
             fd, probe = tempfile.mkstemp(prefix=".mipnn-probe.", dir=parent)
@@ -90,7 +106,31 @@ def check_output_file(path: str | Path, what: str = "output file") -> Path:
             raise OutputError(f"{what} {path}: cannot write in {parent}: {_reason(exc)}") from None
         os.close(fd)
         os.unlink(probe)
-        break
+        return
+
+
+def check_output_file(path: str | Path, what: str = "output file") -> Path:
+    """Check, before any work is done, that ``write_text(path, ...)`` can succeed: the path is
+    not empty, not a directory, and its nearest existing ancestor directory is writable (so
+    the missing ones can be created). Creates nothing; OutputError when it cannot work."""
+    path = _check_path(path, what)
+    mode = _mode(path, what)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"{what} {path}: it is a directory; give a file path")
+    _check_ancestor(path, what)
+    return path
+
+
+def check_output_dir(path: str | Path, what: str = "output directory") -> Path:
+    """Check, before any work is done, that ``output_dir(path)`` can succeed and files can be
+    written in it: the path is not empty, not a file, and it (if it exists) or its nearest
+    existing ancestor is a writable directory. Creates nothing; OutputError when it cannot
+    work."""
+    path = _check_path(path, what)
+    mode = _mode(path, what)
+    if mode is not None and not stat.S_ISDIR(mode):
+        raise OutputError(f"{what} {path}: it is a file, not a directory")
+    _check_ancestor(path, what, itself=True)
     return path
 
 
@@ -111,7 +151,10 @@ def write_bytes(path: str | Path, data: bytes, what: str = "output file") -> Pat
     """Write ``data`` to ``path`` atomically (see the module docstring) and return ``path``;
     OutputError when the path cannot be written."""
     path = _check_path(path, what)
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    except OSError as exc:
+        raise OutputError(f"{what} {path}: {_reason(exc)}") from None
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:

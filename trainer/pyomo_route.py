@@ -19,6 +19,15 @@ own option names (:data:`OPTION_NAMES`). Warm starts go to the interfaces that t
 Progress callbacks are not available through this route: only the final solution is
 reported. Pyomo's termination conditions map onto
 :class:`~mipnn.trainer.solve_result.SolveStatus` (:func:`pyomo_status`).
+
+A stop request (Ctrl-C, :mod:`mipnn.trainer.stop`) ends the wait for a solve within about a
+second (:func:`~mipnn.trainer.stop.run_stoppable`: the solve runs in a thread of its own),
+with the start as the answer: without callbacks nothing can interrupt a solver Pyomo has
+started, so one left behind runs on in its thread to its time limit (``mipnn train`` exits
+without waiting for it), unless it received the Ctrl-C itself (a terminal sends it to the
+whole process group, so a solver executable such as cbc stops and reports its best, which
+is kept when it returns within the grace). A solver that dies of the signal gives the start
+back.
 """
 
 from __future__ import annotations
@@ -31,7 +40,8 @@ from typing import Any
 import numpy as np
 from mipnn.trainer.errors import SolverError, one_line
 from mipnn.trainer.problem import MipProblem
-from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus
+from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus, stopped_result
+from mipnn.trainer.stop import run_stoppable, stop_requested
 
 # Pyomo interfaces per user-facing name, tried in order: the executable, then the package
 PYOMO_SOLVERS: dict[str, tuple[str, ...]] = {
@@ -170,6 +180,9 @@ def solve_pyomo(
     callbacks); the final solution is reported to ``on_progress`` as one incumbent."""
 
     opt = pyomo_solver(solver)
+    if stop_requested():  # Ctrl-C before the solve: the start is the answer, unbuilt
+        value = None if start is None else float(problem.cost @ start + problem.offset)
+        return stopped_result(f"{solver} via pyomo", start, value, [], 0.0)
     t_setup = time.perf_counter()
     model, v = to_pyomo(problem)
     opts = pyomo_options(solver, time_limit, seed, threads, options)
@@ -179,11 +192,21 @@ def solve_pyomo(
             v[j].set_value(float(value), skip_validation=True)
     setup_time = time.perf_counter() - t_setup
     t0 = time.perf_counter()
+
+    def stopped() -> SolveResult:
+        value = None if start is None else float(problem.cost @ start + problem.offset)
+        return stopped_result(f"{solver} via pyomo", start, value, [],
+                              time.perf_counter() - t0, setup_time)
+
+    if stop_requested():
+        return stopped()
     try:
         kwargs: dict[str, Any] = {"options": opts, "load_solutions": False}
         if warm:
             kwargs["warmstart"] = True
-        res = opt.solve(model, **kwargs)
+        done, res = run_stoppable(lambda: opt.solve(model, **kwargs), "pyomo")
+        if not done:  # Ctrl-C and the solver went on: left to end by itself (module doc)
+            return stopped()
         term = res.solver.termination_condition
         has = len(res.solution) > 0
         if has:
@@ -191,7 +214,11 @@ def solve_pyomo(
         status = pyomo_status(term, has)
         bound = _finite(res.problem.lower_bound)
     except Exception as exc:  # noqa: BLE001 - any failure inside Pyomo or the solver
+        if stop_requested():  # the solver died of the Ctrl-C
+            return stopped()
         raise SolverError(f"{solver} via Pyomo failed: {one_line(exc)}") from None
+    if stop_requested() and status.has_solution and status != SolveStatus.OPTIMAL:
+        status = SolveStatus.INTERRUPTED
     elapsed = time.perf_counter() - t0
     solution = None
     objective = None

@@ -16,7 +16,9 @@ worse than the plain solver would in the same time.
 
 The routes without callbacks (Pyomo) cannot notice a stall of the full MIP: they give it
 ``full_solve_share`` of the time in step 1 instead. Without LNS (``--no-lns``, no hidden
-layer, or no start) the full MIP gets all the time.
+layer, or no start) the full MIP gets all the time. A stop request (Ctrl-C,
+:mod:`mipnn.trainer.stop`) ends the search after the phase it interrupts, with the best
+network so far (status INTERRUPTED).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from mipnn.trainer.problem import MipProblem, objective_value
 from mipnn.trainer.routes import has_callbacks
 from mipnn.trainer.solution import network_from_solution, start_from_network
 from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus
+from mipnn.trainer.stop import stop_requested
 from mipnn.trainer.train_config import TrainConfig
 
 Network = list[tuple[np.ndarray, np.ndarray]]
@@ -92,6 +95,8 @@ def search(
         result = full_mip(start, budget * config.full_solve_share, None)
     if result.status in (SolveStatus.OPTIMAL, SolveStatus.TARGET, SolveStatus.INFEASIBLE):
         return result, None, phases
+    if stop_requested():  # Ctrl-C (mipnn.trainer.stop): the full MIP's best, no LNS
+        return result, None, phases
     assert start is not None
     best = result.solution if result.solution is not None else start
     if objective_value(problem, best) > objective_value(problem, start) + 1e-9:
@@ -115,7 +120,8 @@ def search(
                    "status": "stalled" if stats.stalled else "stopped"})
     proven = bound is not None and objective_value(problem, best) <= bound + 1e-9
     reached = target is not None and objective_value(problem, best) <= target + 1e-9
-    if not (proven or reached) and deadline - time.perf_counter() >= MIN_STALL:
+    if (not (proven or reached) and deadline - time.perf_counter() >= MIN_STALL
+            and not stop_requested()):
         again = full_mip(best, deadline - time.perf_counter(), None)
         if again.solution is not None and (objective_value(problem, again.solution)
                                            <= objective_value(problem, best) + 1e-9):
@@ -130,6 +136,8 @@ def search(
         status = SolveStatus.OPTIMAL  # equal to a proven lower bound
     elif config.target_objective is not None and value <= config.target_objective + 1e-9:
         status = SolveStatus.TARGET
+    elif stop_requested():
+        status = SolveStatus.INTERRUPTED
     return SolveResult(
         solver=result.solver + " + lns", status=status, solution=best, objective=value,
         bound=bound, gap=0.0 if status == SolveStatus.OPTIMAL else None,

@@ -98,3 +98,21 @@ class StallWatch:
 
     def stalled(self, now: float) -> bool:
         return self.stall is not None and now - self.last >= self.stall
+
+
+def stopped_result(solver: str, start: np.ndarray | None, start_objective: float | None,
+                   incumbents: list[Progress], elapsed: float,
+                   setup_time: float = 0.0) -> SolveResult:
+    """The result of a solve stopped on request (Ctrl-C, mipnn.trainer.stop) without the
+    solver's own answer (before it started, or left behind): its best incumbent so far, or
+    ``start`` (objective ``start_objective``), with status INTERRUPTED (NO_SOLUTION_FOUND
+    without either)."""
+    found = [p for p in incumbents if p.solution is not None and p.objective is not None]
+    best = min(found, key=lambda p: p.objective, default=None)  # type: ignore[arg-type,return-value]
+    solution, objective = ((best.solution, best.objective) if best is not None
+                           and (start_objective is None or best.objective <= start_objective)
+                           else (start, start_objective))
+    status = SolveStatus.INTERRUPTED if solution is not None else SolveStatus.NO_SOLUTION_FOUND
+    return SolveResult(solver=solver, status=status, solution=solution, objective=objective,
+                       bound=None, gap=None, time=elapsed, incumbents=incumbents,
+                       setup_time=setup_time)

@@ -18,6 +18,8 @@ from mipnn.trainer.all_rows import train_all_rows
 from mipnn.trainer.defaults import ChosenDefaults, without_teacher
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.guard import train_guarded
+from mipnn.trainer.highs import check_highs_options
+from mipnn.trainer.limits import check_training_size
 from mipnn.trainer.model import accuracy
 from mipnn.trainer.pipeline import train_once
 from mipnn.trainer.routes import check_solver
@@ -50,6 +52,11 @@ def train(
         check_start_config(config)
     if config.objective != "gd":
         check_solver(config.solver)  # a missing solver is a user error, before any work
+    if config.solver == "highspy" and config.objective != "gd":
+        check_highs_options(dict(config.highs_options))
+    check_training_size(len(dataset.y_train), int(dataset.X_train.shape[1]), config.hidden,
+                        len(dataset.classes), mip=config.objective != "gd",
+                        what=f"--hidden {','.join(map(str, config.hidden)) or '0'}")
     if config.teacher is not None:
         result = train_on_teacher_labels(dataset, config, on_progress, on_message,
                                          start_network)

@@ -4,6 +4,7 @@ before any work starts."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,14 @@ from mipnn.trainer.teacher import TEACHERS
 
 TRAIN_OBJECTIVES = (*OBJECTIVES, "gd")
 MIP_SCOPES = ("full", "rows")
+# One year: longer than any run, and every timeout made from it (batch training waits
+# 3 x the limit + 60 s per MIP) stays far below what Python's waits take (TIMEOUT_MAX).
+MAX_TIME_LIMIT = 365 * 24 * 3600.0
+# More threads than any machine mipnn runs on has cores (HiGHS starts as many as it is told).
+MAX_THREADS = 1024
+# The largest objective weight of a neuron (--prune) or of a unit of |W| (--weight-penalty):
+# larger costs drown the unit cost of a misclassified example in the solver's tolerances.
+MAX_COST = 1e6
 
 
 @dataclass(frozen=True)
@@ -109,20 +118,27 @@ class TrainConfig:
         if self.guard_folds and not self.warm_start:
             raise MipnnError("--guard-folds compares the MIP with its gradient start: it needs "
                              "--warm-start")
-        if self.prune is not None and self.prune < 0:
-            raise MipnnError(f"--prune must be >= 0, got {self.prune}")
+        if self.prune is not None and not 0 <= self.prune <= MAX_COST:  # NaN too
+            raise MipnnError(f"--prune must be a number in [0, {MAX_COST:g}], got {self.prune}")
         if self.prune is not None and not self.hidden:
             raise MipnnError("--prune needs at least one hidden layer (--hidden)")
         if self.prune_mode not in ("weighted", "lexicographic"):
             raise MipnnError(
                 f"--prune-mode must be weighted or lexicographic, got {self.prune_mode!r}"
             )
-        if not 0 <= self.weight_penalty < 1e6 or self.weight_penalty != self.weight_penalty:
-            raise MipnnError(f"--weight-penalty must be >= 0, got {self.weight_penalty}")
+        if not 0 <= self.weight_penalty < MAX_COST:  # NaN too
+            raise MipnnError(f"--weight-penalty must be a number in [0, {MAX_COST:g}), got "
+                             f"{self.weight_penalty}")
         if not 1 <= self.gd_restarts <= 1000:
             raise MipnnError(f"--gd-restarts must be in [1, 1000], got {self.gd_restarts}")
-        if self.time_limit <= 0:
-            raise MipnnError(f"--time-limit must be positive, got {self.time_limit}")
+        if not 0 < self.time_limit <= MAX_TIME_LIMIT:  # NaN too
+            raise MipnnError(f"--time-limit must be a number of seconds in (0, "
+                             f"{MAX_TIME_LIMIT:g}] (one year), got {self.time_limit}")
+        if not 1 <= self.threads <= MAX_THREADS:
+            raise MipnnError(f"--threads must be in [1, {MAX_THREADS}], got {self.threads}")
+        if self.target_objective is not None and not math.isfinite(self.target_objective):
+            raise MipnnError(f"--target-objective must be a finite number, got "
+                             f"{self.target_objective}")
         if self.max_nonzeros is not None and self.max_nonzeros < 1:
             raise MipnnError(f"--max-nonzeros must be at least 1, got {self.max_nonzeros}")
         if self.max_neurons is not None:

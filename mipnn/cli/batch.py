@@ -3,13 +3,11 @@ the run they start (mipnn.trainer.batch_run does the work), with its progress li
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-import click
-
-from mipnn.cli.options import echo_scales, parse_hidden, parse_raw_scales, pct
+from mipnn.cli.options import echo_scales, parse_raw_scales, pct
+from mipnn.terminal import say
 from mipnn.trainer.errors import MipnnError
 
 BATCH_KEYS = ("batch_size", "epochs", "batch_variant", "workers", "scheduler", "checkpoint",
@@ -50,6 +48,12 @@ def check_batch_options(opts: dict[str, Any]) -> bool:
     return True
 
 
+def checkpoint_path(opts: dict[str, Any]) -> Path:
+    """The checkpoint file of batch training: ``--checkpoint``, else ``OUT.ckpt.json``."""
+    out: Path = opts["out"]
+    return opts["checkpoint"] or out.with_name(out.name + ".ckpt.json")
+
+
 def run_batch(opts: dict[str, Any]) -> None:
     """Batch training with the options (checked by check_batch_options), to the model
     file. The levers the measured defaults set for one MIP run take their plain values
@@ -60,8 +64,9 @@ def run_batch(opts: dict[str, Any]) -> None:
     from mipnn.trainer.formulation import NetworkSpec
     from mipnn.trainer.model import save_model
     from mipnn.trainer.objectives import check_margin, resolve_margin
+    from mipnn.trainer.stop import exit_after_stop, interruptible, mark_interrupted
 
-    hidden = parse_hidden(opts["hidden"])
+    hidden = opts["hidden"]
     check_margin(opts["margin"] or 1, hidden)
     out: Path = opts["out"]
     ds = load_dataset(opts["dataset"], csv=opts["csv_path"], target=opts["target_col"],
@@ -69,7 +74,7 @@ def run_batch(opts: dict[str, Any]) -> None:
                       seed=opts["seed"], levels=opts["levels"] or 255,
                       raw_scales=parse_raw_scales(opts["raw_scales"]))
     for note in ds.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     echo_scales(ds.features)
     spec = NetworkSpec(n_inputs=int(ds.X_train.shape[1]), hidden=hidden,
                        n_classes=len(ds.classes), bound=opts["bound"], levels=int(ds.levels),
@@ -80,36 +85,43 @@ def run_batch(opts: dict[str, Any]) -> None:
         variant=opts["batch_variant"], workers=opts["workers"], scheduler=opts["scheduler"],
         time_limit=opts["time_limit"], threads=opts["threads"], seed=opts["seed"],
         finetune_size=opts["finetune"],
-        checkpoint=opts["checkpoint"] or out.with_name(out.name + ".ckpt.json"),
+        checkpoint=checkpoint_path(opts),
         resume=opts["resume"],
     )
     config.check(len(ds.y_train))
     where = f"Dask {config.scheduler}" if config.scheduler else f"{config.workers} worker(s)"
     n_batches = len(ds.y_train) // config.batch_size
-    click.echo(f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "
-               f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs")
-    click.echo(f"batch training ({config.variant}): {n_batches} MIPs of {config.batch_size} "
-               f"examples per epoch, {config.epochs} epochs, {config.time_limit:g} s per "
-               f"MIP, on {where}; checkpoint {config.checkpoint}")
+    say(f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "
+        f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs")
+    say(f"batch training ({config.variant}): {n_batches} MIPs of {config.batch_size} "
+        f"examples per epoch, {config.epochs} epochs, {config.time_limit:g} s per MIP, on "
+        f"{where}; checkpoint {config.checkpoint}")
 
     def show(p: Any) -> None:
         if p.message:
-            click.echo(p.message)
+            say(p.message)
         elif not opts["quiet"] and (p.done == p.total or p.done % max(1, p.total // 10) == 0):
             best = "-" if p.best_val is None else f"{100 * p.best_val:.1f}%"
-            click.echo(f"  epoch {p.epoch}/{p.epochs}: {p.done}/{p.total} batches done, "
-                       f"{p.failed} failed, best val so far {best}")
+            say(f"  epoch {p.epoch}/{p.epochs}: {p.done}/{p.total} batches done, "
+                f"{p.failed} failed, best val so far {best}")
 
-    try:
-        model, result = train_batch_model(ds, spec, config, start=opts["batch_start"],
-                                          on_progress=show)
-    except BatchInterrupted as exc:
-        click.echo(f"mipnn: {exc}", err=True)
-        sys.exit(130)
+    with interruptible() as stop:  # Ctrl-C: exit 130 after the checkpoint
+        try:
+            model, result = train_batch_model(ds, spec, config, start=opts["batch_start"],
+                                              on_progress=show)
+        except BatchInterrupted as exc:
+            say(f"mipnn: {exc}", err=True)
+            exit_after_stop(130)
+    if stop.requested:  # during the final fine-tuning MIP: its best network is kept
+        mark_interrupted(model.training)
     save_model(model, out)
-    click.echo(f"final network: {result.source}; {result.mips_solved} MIPs in "
-               f"{result.wall_time:.1f} s, {result.failed_batches} failed")
+    say(f"final network: {result.source}; {result.mips_solved} MIPs in "
+        f"{result.wall_time:.1f} s, {result.failed_batches} failed")
     train_acc, test_acc = model.training["accuracy"]["train"], model.training["accuracy"]["test"]
-    click.echo(f"accuracy: train {pct(train_acc)}  val {pct(result.val_accuracy)}  "
-               f"test {pct(test_acc)}")
-    click.echo(f"wrote {out}")
+    say(f"accuracy: train {pct(train_acc)}  val {pct(result.val_accuracy)}  "
+        f"test {pct(test_acc)}")
+    say(f"wrote {out}")
+    if stop.requested:
+        say(f"mipnn: interrupted (Ctrl-C) in the final fine-tuning MIP: wrote its best "
+            f"network so far to {out} (training.status \"interrupted\")", err=True)
+        exit_after_stop(130)

@@ -6,6 +6,7 @@ The other commands are in their own modules: ``train`` (mipnn.cli.train), ``swee
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,9 +14,45 @@ from mipnn.cli.deploy import MODEL_ARGUMENT, export, firmware
 from mipnn.cli.options import check_source, data_dir_option, data_options, pct, user_errors
 from mipnn.cli.sweep import sweep
 from mipnn.cli.train import train
+from mipnn.failure import Failure
+from mipnn.terminal import say
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def one_line_usage_error(exc: click.UsageError) -> click.ClickException:
+    """A usage error (unknown option, bad value, missing argument) as one line naming the
+    option, with where the help is; ``mipnn`` alone still shows the help."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        return exc
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return Failure(exc.format_message().rstrip(".") + where)
+
+
+class MipnnGroup(click.Group):
+    """The command group; every usage error of it and its commands is one line
+    (:func:`one_line_usage_error`), like every other error a user can cause, and a Ctrl-C
+    that reaches it (outside training, or a second one: mipnn.trainer.stop) ends the command
+    at once with status 130 (every file is written atomically, so none is half-written)."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise one_line_usage_error(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise one_line_usage_error(exc) from None
+        except KeyboardInterrupt:  # Ctrl-C outside training, or a second one: at once
+            from mipnn.trainer.stop import exit_after_stop
+
+            say("mipnn: aborted (Ctrl-C)", err=True)
+            exit_after_stop(130)
+
+
+@click.group(cls=MipnnGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mipnn")
 def main() -> None:
     """Train integer-valued neural networks exactly with MIP, and deploy them as
@@ -30,10 +67,10 @@ def datasets(data_dir: Path | None) -> None:
     from mipnn.trainer.datasets import available_datasets
 
     for info in available_datasets(data_dir):
-        click.echo(f"{info['name']:<14} {info['description']}")
-        click.echo(f"{'':<14} source: {info['source']}")
-        click.echo(f"{'':<14} status: {info['status']}")
-    click.echo("CSV files: mipnn train --csv PATH --target COLUMN")
+        say(f"{info['name']:<14} {info['description']}")
+        say(f"{'':<14} source: {info['source']}")
+        say(f"{'':<14} status: {info['status']}")
+    say("CSV files: mipnn train --csv PATH --target COLUMN")
 
 
 @click.command(name="eval")
@@ -50,11 +87,11 @@ def eval_cmd(model_path: Path, dataset: str | None, csv_path: Path | None,
     model = load_model(model_path)
     ds = load_for_model(model, dataset, csv_path, target_col, data_dir)
     shape = "-".join(str(s) for s in model.shape)
-    click.echo(f"model: {model_path} ({model.name}, {shape}); data: {ds.name}")
+    say(f"model: {model_path} ({model.name}, {shape}); data: {ds.name}")
     for split in ("train", "val", "test"):
         X, y = getattr(ds, f"X_{split}"), getattr(ds, f"y_{split}")
         if len(y):
-            click.echo(f"{split:>5}: {pct(accuracy(model, X, y))}  ({len(y)} examples)")
+            say(f"{split:>5}: {pct(accuracy(model, X, y))}  ({len(y)} examples)")
 
 
 for command in (datasets, train, sweep, eval_cmd, export, firmware):

@@ -1,8 +1,8 @@
 """What the commands share: the user-error wrapper (exit status 2, one line), the data
-source options and their check, the flash budget option, the parsing of option values
-(``--hidden 16,8``, ``--highs-option NAME=VALUE``, ``--raw-scale COL=S``) and the line on
-the raw scales, percentages as the commands print them,
-and a command whose advanced options are listed by ``--help-all`` only."""
+source options and their check, the flash budget option, the parsing of ``--raw-scale
+COL=S`` and the line on the raw scales, percentages as the commands print them, and a
+command whose advanced options are listed by ``--help-all`` only. The option value types
+and the other parsers are in mipnn.cli.values."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ from typing import Any
 
 import click
 
+from mipnn.cli.values import TEXT, PathValue
 from mipnn.failure import Failure
+from mipnn.terminal import say
 from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.model import shown
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 DATASET_HELP = "built-in data set (see `mipnn datasets`)"
+MAX_FLASH_BUDGET = 2**32
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,16 +51,16 @@ def apply_options(options: list[Decorator]) -> Decorator:
 def data_dir_option(help_text: str | None = None) -> Decorator:
     """``--data-dir DIR`` (or ``MIPNN_DATA_DIR``): where the data set files are."""
     return click.option(
-        "--data-dir", type=click.Path(path_type=Path, file_okay=False),
+        "--data-dir", type=PathValue(path_type=Path, file_okay=False),
         envvar="MIPNN_DATA_DIR", show_envvar=True, help=help_text,
     )
 
 
 DATA_OPTIONS: list[Decorator] = [
-    click.option("--dataset", metavar="NAME", help=DATASET_HELP),
-    click.option("--csv", "csv_path", type=click.Path(path_type=Path),
+    click.option("--dataset", type=TEXT, metavar="NAME", help=DATASET_HELP),
+    click.option("--csv", "csv_path", type=PathValue(path_type=Path),
                  help="train on a CSV file (with --target)"),
-    click.option("--target", "target_col", metavar="COL",
+    click.option("--target", "target_col", type=TEXT, metavar="COL",
                  help="the CSV column holding the class"),
     data_dir_option("directory holding the data set files (else a download cache is used)"),
 ]
@@ -77,6 +81,9 @@ def check_source(dataset: str | None, csv_path: Path | None, target_col: str | N
 def _check_budget(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
     if value is not None and value <= 0:
         raise Failure(f"--flash-budget {value}: give a positive number of bytes")
+    if value is not None and value > MAX_FLASH_BUDGET:
+        raise Failure(f"--flash-budget {shown(value)}: at most {MAX_FLASH_BUDGET} bytes (the "
+                      "32-bit address space of the largest target)")
     return value
 
 
@@ -86,43 +93,6 @@ flash_budget_option = click.option(
          "model flash fits (default: the target's cost-profile budget); with --strategy "
          "compact, the flash its mix of table and code is planned for (default: all "
          "table, the smallest)")
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """``--hidden``: layer sizes like ``16`` or ``16,8``; ``0`` (or nothing) for none."""
-    try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip() != "")
-    except ValueError:
-        raise MipnnError(
-            f"--hidden {text!r}: expected layer sizes like 16 or 16,8 (0 for no hidden layer)"
-        ) from None
-    if sizes == (0,) or sizes == ():
-        return ()
-    if any(s < 1 for s in sizes):
-        raise MipnnError(f"--hidden {text!r}: layer sizes must be positive (0 alone: none)")
-    return sizes
-
-
-def parse_solver_options(items: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
-    """``--highs-option NAME=VALUE`` pairs; values become bool, int or float where they look
-    like one."""
-    out = []
-    for item in items:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip():
-            raise MipnnError(f"--highs-option {item!r}: expected NAME=VALUE")
-        value: Any = text.strip()
-        if value.lower() in ("true", "false"):
-            value = value.lower() == "true"
-        else:
-            for kind in (int, float):
-                try:
-                    value = kind(value)
-                    break
-                except ValueError:
-                    pass
-        out.append((name.strip(), value))
-    return tuple(out)
 
 
 def parse_raw_scales(items: tuple[str, ...]) -> dict[str, int]:
@@ -147,8 +117,8 @@ def echo_scales(features: list[dict]) -> None:
 
     scales = scale_summary(features)
     if scales:
-        click.echo(f"raw: decimal columns on the device are round(value * scale): {scales} "
-                   "(--raw-scale COL=S to change)")
+        say(f"raw: decimal columns on the device are round(value * scale): {scales} "
+            "(--raw-scale COL=S to change)")
 
 
 def pct(value: float | None) -> str:

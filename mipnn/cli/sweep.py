@@ -9,8 +9,10 @@ from pathlib import Path
 
 import click
 
-from mipnn.cli.options import check_source, data_options, parse_hidden, pct, user_errors
+from mipnn.cli.options import check_source, data_options, pct, user_errors
+from mipnn.cli.values import FiniteFloat, PathValue, parse_hidden
 from mipnn.trainer.errors import MipnnError
+from mipnn.trainer.train_config import MAX_TIME_LIMIT
 
 
 @click.command()
@@ -29,18 +31,19 @@ from mipnn.trainer.errors import MipnnError
               show_default=True, help="gd: the sparse gradient stage alone; max_correct: then "
                                       "the MIP (with --all-rows for large training sets)")
 @click.option("--all-rows", is_flag=True, help="the MIP stage by all-rows neighbourhoods")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0,
+@click.option("--time-limit", type=FiniteFloat(min=0, min_open=True, max=MAX_TIME_LIMIT),
+              default=60.0,
               show_default=True, help="per model")
 @click.option("--learn-ranges", type=click.IntRange(min=0), metavar="COPIES",
               help="learned clamp ranges with up to COPIES extra copies (as mipnn train)")
-@click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+@click.option("--val-fraction", type=FiniteFloat(0, 1, min_open=True, max_open=True),
               metavar="F", help="validation share (default: the data set's); it chooses")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+@click.option("--out-dir", type=PathValue(path_type=Path, file_okay=False),
               help="write every member's model file here")
-@click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.png",
+@click.option("--plot", type=PathValue(path_type=Path, dir_okay=False), metavar="FILE.png",
               help="validation accuracy against estimated flash, front and recommendation")
-@click.option("--refit", type=click.Path(path_type=Path, dir_okay=False), metavar="MODEL.json",
+@click.option("--refit", type=PathValue(path_type=Path, dir_okay=False), metavar="MODEL.json",
               help="train the recommended configuration on training + validation, write it")
 @user_errors
 def sweep(dataset: str | None, csv_path: Path | None, target_col: str | None,
@@ -55,11 +58,17 @@ def sweep(dataset: str | None, csv_path: Path | None, target_col: str | None,
     from mipnn.device.targets import cost_profile
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.model import save_model
+    from mipnn.trainer.outputs import check_output_file
     from mipnn.trainer.train_config import TrainConfig
 
     check_source(dataset, csv_path, target_col)
     if dataset is None and csv_path is None:
         dataset = "breast_cancer"
+    for path, what in ((plot, "--plot"), (refit, "--refit")):
+        if path is not None:  # before any work: a sweep never trains and then cannot write
+            check_output_file(path, what)
+    if out_dir is not None:
+        check_output_file(out_dir / "member.json", "--out-dir")
     try:
         ks = None if not nonzeros else [int(k) for k in nonzeros.split(",") if k.strip()]
     except ValueError:

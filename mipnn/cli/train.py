@@ -13,19 +13,19 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from mipnn.cli.batch import BATCH_KEYS, check_batch_options, run_batch
+from mipnn.cli.batch import BATCH_KEYS, check_batch_options, checkpoint_path, run_batch
 from mipnn.cli.options import (
     HelpAllCommand,
     apply_options,
     check_source,
     echo_scales,
-    parse_hidden,
     parse_raw_scales,
-    parse_solver_options,
     pct,
     user_errors,
 )
 from mipnn.cli.train_options import TRAIN_OPTIONS
+from mipnn.cli.values import parse_solver_options
+from mipnn.terminal import say
 from mipnn.trainer.defaults import AUTO_LEVERS, PLAIN
 from mipnn.trainer.errors import MipnnError
 
@@ -52,9 +52,13 @@ def config_from_options(opts: dict[str, Any]) -> tuple[Any, set[str]]:
         fields["teacher"] = None
     if opts.get("all_rows"):
         fields["mip_scope"] = "rows"
-    config = TrainConfig(hidden=parse_hidden(opts["hidden"]),
+    config = TrainConfig(hidden=opts["hidden"],
                          highs_options=parse_solver_options(opts["highs_options"]), **fields)
     config.check()
+    if config.highs_options and config.solver == "highspy":
+        from mipnn.trainer.highs import check_highs_options
+
+        check_highs_options(dict(config.highs_options))  # a typo is refused before any work
     return config, auto
 
 
@@ -84,15 +88,15 @@ def show_progress(r: Any) -> None:
     bnd = "-" if r.bound is None else f"{r.bound:g}"
     gap = "-" if r.gap is None else f"{100 * r.gap:.1f}%"
     mark = "*" if r.new_incumbent else " "
-    click.echo(f"{r.time:7.1f}s {mark}{obj:>10}  {bnd:>8}  {gap:>7}  "
-               f"{pct(r.train_accuracy)}  {pct(r.val_accuracy)}")
+    say(f"{r.time:7.1f}s {mark}{obj:>10}  {bnd:>8}  {gap:>7}  "
+        f"{pct(r.train_accuracy)}  {pct(r.val_accuracy)}")
 
 
 def show_summary(result: Any) -> None:
     """The lines after training: the solver's end, which network was kept and why, the
     simplification, and the saved network's accuracies."""
     s = result.solve
-    click.echo(
+    say(
         f"solver: {s.solver}, status {s.status}, best objective {s.objective:g}, "
         f"gap {'-' if s.gap is None else f'{100 * s.gap:.1f}%'}, {s.time:.1f} s "
         f"(model built in {result.build_time:.3f} s)"
@@ -102,21 +106,21 @@ def show_summary(result: Any) -> None:
     if rule and rule != "objective":
         what = {"val": "the best validation accuracy",
                 "train+val": "the most correct training and validation examples"}[rule]
-        click.echo(f"kept: the network with {what} (--select {rule}), objective "
-                   f"{info['objective_value']:g}")
+        say(f"kept: the network with {what} (--select {rule}), objective "
+            f"{info['objective_value']:g}")
     guard = info.get("guard")
     if guard:
         kept = ("the MIP's network" if guard["kept"] == "mip"
                 else "the gradient start (the MIP's network did not classify more)")
-        click.echo(f"guard: {guard['folds']} folds, held-out examples classified: MIP "
-                   f"{guard['held_out_correct_mip']}, gradient start "
-                   f"{guard['held_out_correct_gd']} of {guard['held_out_examples']}; kept "
-                   f"{kept}")
+        say(f"guard: {guard['folds']} folds, held-out examples classified: MIP "
+            f"{guard['held_out_correct_mip']}, gradient start "
+            f"{guard['held_out_correct_gd']} of {guard['held_out_examples']}; kept "
+            f"{kept}")
     neurons = info.get("neurons")
     if neurons and sum(neurons["removed"]):
-        click.echo(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "
-                   "(removed neurons that cannot change any output)")
-    click.echo(
+        say(f"neurons: hidden {neurons['hidden_before']} -> {neurons['hidden_after']} "
+            "(removed neurons that cannot change any output)")
+    say(
         f"accuracy: train {pct(result.train_accuracy)}  val {pct(result.val_accuracy)}  "
         f"test {pct(result.test_accuracy)}"
     )
@@ -137,6 +141,7 @@ def train(**opts: Any) -> None:
     ctx = click.get_current_context()
     if opts["all_rows"] and ctx.get_parameter_source("objective") == ParameterSource.DEFAULT:
         opts["objective"] = "max_correct"
+    check_outputs(opts)
     if check_batch_options(opts):
         given = [f"--{k.replace('_', '-')}" for k in BUDGET_KEYS if opts[k] not in (None, False)]
         if given:
@@ -147,11 +152,33 @@ def train(**opts: Any) -> None:
     run_single(opts)
 
 
+def check_outputs(opts: dict[str, Any]) -> None:
+    """MipnnError unless every file the run will write (--out, --plot, the batch
+    checkpoint) can be written: checked before any work, so a run never trains for an hour
+    and then fails to write. Creates nothing."""
+    from mipnn.trainer.outputs import check_output_file
+
+    check_output_file(opts["out"], "--out")
+    if opts["plot"] is not None:
+        check_output_file(opts["plot"], "--plot")
+    if opts["batch_size"] is not None:
+        checkpoint = check_output_file(checkpoint_path(opts), "--checkpoint")
+        if opts["resume"] and not checkpoint.is_file():
+            raise MipnnError(f"--resume: no checkpoint {checkpoint} to resume from")
+
+
 def run_single(opts: dict[str, Any]) -> None:
     """One training run (not batch training) of the options, to the model file."""
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.defaults import resolve_defaults, validation_note
     from mipnn.trainer.model import save_model
+    from mipnn.trainer.stop import (
+        StopRequested,
+        exit_after_stop,
+        interruptible,
+        mark_interrupted,
+        stop_requested,
+    )
     from mipnn.trainer.train import train_with_defaults
 
     config, auto = config_from_options(opts)
@@ -173,7 +200,7 @@ def run_single(opts: dict[str, Any]) -> None:
         if opts["flash_budget"] is not None:
             config, ds = apply_flash_budget(config, ds, load, opts)
     for note in ds.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     config, chosen = resolve_defaults(config, auto, ds)
     if start_model is not None:
         from mipnn.trainer.start import start_network_from_model
@@ -181,32 +208,41 @@ def run_single(opts: dict[str, Any]) -> None:
         start_network = start_network_from_model(start_model, config, ds, str(start_path))
     note = validation_note(config, len(ds.y_val))
     if note is not None:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}")
     shape = "-".join(str(s) for s in [ds.X_train.shape[1], *config.hidden, len(ds.classes)])
-    click.echo(
+    say(
         f"data: {ds.name}: {len(ds.y_train)} train / {len(ds.y_val)} val / "
         f"{len(ds.y_test)} test examples, {ds.X_train.shape[1]} inputs, "
         f"classes {', '.join(ds.classes)}"
     )
     echo_scales(ds.features)
-    click.echo(
+    say(
         f"train: {shape} network, weights in [-{config.bound}, {config.bound}], "
         f"{config.objective}, time limit {config.time_limit:g} s, seed {config.seed}"
     )
     if auto:
-        click.echo(chosen.describe())
+        say(chosen.describe())
     if start_model is not None:
-        click.echo(f"start: the network of {start_path} "
-                   f"({'-'.join(str(k) for k in start_model.shape)}), not the gradient "
-                   "baseline's")
+        say(f"start: the network of {start_path} "
+            f"({'-'.join(str(k) for k in start_model.shape)}), not the gradient baseline's")
     quiet = opts["quiet"]
     if not quiet:
-        click.echo(f"{'time':>8}  {'objective':>10}  {'bound':>8}  {'gap':>7}  "
-                   f"{'train':>6}  {'val':>6}")
-    result = train_with_defaults(ds, config, chosen,
-                                 on_progress=None if quiet else show_progress,
-                                 on_message=None if quiet else click.echo,
-                                 start_network=start_network)
+        say(f"{'time':>8}  {'objective':>10}  {'bound':>8}  {'gap':>7}  "
+            f"{'train':>6}  {'val':>6}")
+    with interruptible() as stop:  # Ctrl-C: stop, keep the best network so far, exit 130
+        try:
+            result = train_with_defaults(ds, config, chosen,
+                                         on_progress=None if quiet else show_progress,
+                                         on_message=None if quiet else say,
+                                         start_network=start_network)
+        except (MipnnError, StopRequested) as exc:
+            if not stop_requested():
+                raise
+            say(f"mipnn: interrupted (Ctrl-C) before a network was found ({exc}); nothing "
+                "written", err=True)
+            exit_after_stop(130)
+    if stop.requested:
+        mark_interrupted(result.model.training)
     if start_path is not None:
         from mipnn.trainer.start import start_file_record
 
@@ -227,6 +263,19 @@ def run_single(opts: dict[str, Any]) -> None:
         plot_trajectory(result.trajectory, opts["plot"],
                         f"{ds.name} {shape} P={config.bound} {config.objective} "
                         f"seed {config.seed}")
-        click.echo(f"wrote {opts['plot']}")
+        say(f"wrote {opts['plot']}")
     show_summary(result)
-    click.echo(f"wrote {out}")
+    say(f"wrote {out}")
+    if stop.requested:
+        say(interrupted_line(result, out), err=True)
+        exit_after_stop(130)
+
+
+def interrupted_line(result: Any, out: Path) -> str:
+    """The line on stderr after a run stopped by Ctrl-C: the network kept and written."""
+    info = result.model.training
+    value = info.get("objective_value")
+    objective = "" if value is None else f"objective {value:g}, "
+    return (f"mipnn: interrupted (Ctrl-C): wrote the best network found so far to {out} "
+            f"({objective}train {pct(result.train_accuracy).strip()}, val "
+            f"{pct(result.val_accuracy).strip()}; training.status \"interrupted\")")

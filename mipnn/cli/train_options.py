@@ -13,10 +13,16 @@ from pathlib import Path
 import click
 
 from mipnn.cli.options import DATA_OPTIONS, AdvancedOption, Decorator
-from mipnn.trainer.objectives import parse_margin
+from mipnn.cli.values import TEXT, FiniteFloat, LayerSizes, MarginValue, PathValue
 from mipnn.trainer.selection import SELECT_RULES
 from mipnn.trainer.teacher import TEACHERS
-from mipnn.trainer.train_config import SOLVERS, TRAIN_OBJECTIVES
+from mipnn.trainer.train_config import (
+    MAX_COST,
+    MAX_THREADS,
+    MAX_TIME_LIMIT,
+    SOLVERS,
+    TRAIN_OBJECTIVES,
+)
 
 BY_SIZE = "by data size"
 
@@ -30,28 +36,29 @@ COMMON_OPTIONS: list[Decorator] = [
     *DATA_OPTIONS,
     click.option("--train-size", type=click.IntRange(min=2), metavar="N",
                  help="number of training examples (stratified sample); default: all"),
-    click.option("--hidden", default="16", show_default=True,
+    click.option("--hidden", type=LayerSizes(), default="16", show_default=True,
                  help="hidden layer sizes, e.g. 16 or 16,8; 0 for none"),
     click.option("--bound", "-P", type=click.IntRange(1, 127), default=1, show_default=True,
                  help="weights and biases are integers in [-P, P]"),
     click.option("--objective", type=click.Choice(TRAIN_OBJECTIVES), default="sat_margin",
                  show_default=True,
                  help="MIP objective (docs/TRAINING.md), or gd: the gradient baseline"),
-    click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0,
-                 show_default=True, help="solver time limit in seconds"),
-    click.option("--seed", type=int, default=0, show_default=True,
+    click.option("--time-limit", type=FiniteFloat(min=0, min_open=True, max=MAX_TIME_LIMIT),
+                 default=60.0, show_default=True, help="solver time limit in seconds"),
+    click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
                  help="data split and solver seed"),
     click.option("--raw-scale", "raw_scales", multiple=True, metavar="COL=S",
                  help="a numeric column's raw values on the device are round(value * S) "
                       "(default: the power of ten that makes its training values integers, "
                       "at most 10**6; repeatable; ARCHITECTURE.md 8)"),
-    click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True),
-    click.option("--start", "start_path", type=click.Path(path_type=Path, dir_okay=False),
+    click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=1,
+                 show_default=True),
+    click.option("--start", "start_path", type=PathValue(path_type=Path, dir_okay=False),
                  metavar="MODEL.json",
                  help="MIP objectives: start from this model file's network instead of the "
                       "gradient baseline's, e.g. to continue a run with more time (the data "
                       "are encoded with its features)"),
-    click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+    click.option("--out", type=PathValue(path_type=Path, dir_okay=False), required=True,
                  help="model file to write (JSON)"),
     click.option("--quiet", "-q", is_flag=True, help="no progress lines"),
 ]
@@ -69,7 +76,7 @@ BUDGET_OPTIONS: list[Decorator] = [
     advanced("--learn-ranges", type=click.IntRange(min=0), metavar="COPIES",
              help="choose the numeric columns' clamp ranges on the training rows, with up to "
                   "COPIES extra clamped copies (0: ranges only)"),
-    advanced("--val-fraction", type=click.FloatRange(0, 1, max_open=True), metavar="F",
+    advanced("--val-fraction", type=FiniteFloat(0, 1, max_open=True), metavar="F",
              help="validation share of the training part (default: the data set's); 0 "
                   "trains on all of it"),
     advanced("--max-neurons", type=click.IntRange(min=1), metavar="M",
@@ -89,11 +96,11 @@ DEFAULTED_OPTIONS: list[Decorator] = [
              help="keep the best-objective network, the network (gradient start or "
                   "incumbent) with the best validation accuracy, or the one that classifies "
                   "the most training and validation examples together (small data sets)"),
-    advanced("--margin", metavar="INTEGER|paper", show_default=BY_SIZE,
-             callback=lambda _c, _p, v: None if v is None else parse_margin(v),
+    advanced("--margin", type=MarginValue(), metavar="INTEGER|paper", show_default=BY_SIZE,
              help="sat_margin, min_hinge: required score margin, an integer >= 1, or paper: "
                   "the paper's (H+1)P/4 rounded up (5 at H=16, P=1)"),
-    advanced("--weight-penalty", type=click.FloatRange(min=0), metavar="LAMBDA",
+    advanced("--weight-penalty", type=FiniteFloat(min=0, max=MAX_COST, max_open=True),
+             metavar="LAMBDA",
              show_default=BY_SIZE,
              help="MIP objectives: add LAMBDA * sum |W| (fewer, smaller weights; "
                   "docs/TRAINING.md)"),
@@ -121,13 +128,13 @@ ADVANCED_OPTIONS: list[Decorator] = [
              help="order the hidden neurons (symmetry-breaking rows; no measured gain)"),
     advanced("--lns/--no-lns", default=True, show_default=True,
              help="large-neighbourhood search after the first solve"),
-    advanced("--target-objective", type=float, metavar="VALUE",
+    advanced("--target-objective", type=FiniteFloat(), metavar="VALUE",
              help="stop as soon as an incumbent's objective is at most VALUE"),
     advanced("--highs-option", "highs_options", multiple=True, metavar="NAME=VALUE",
              help="extra solver option, e.g. mip_heuristic_effort=0.3 (repeatable)"),
-    advanced("--plot", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.png",
+    advanced("--plot", type=PathValue(path_type=Path, dir_okay=False), metavar="FILE.png",
              help="write the incumbent trajectory (objective, accuracies) as a PNG"),
-    advanced("--prune", type=click.FloatRange(min=0), metavar="ALPHA",
+    advanced("--prune", type=FiniteFloat(min=0, max=MAX_COST), metavar="ALPHA",
              help="neuron-count optimisation: each active hidden neuron costs ALPHA"),
     advanced("--prune-mode", type=click.Choice(["weighted", "lexicographic"]),
              default="weighted", show_default=True,
@@ -147,13 +154,13 @@ BATCH_OPTIONS: list[Decorator] = [
                       "examples; docs/TRAINING.md)"),
     click.option("--epochs", type=click.IntRange(min=1), metavar="E",
                  help="batch training: passes over the data [default: 3]"),
-    click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+    click.option("--workers", type=click.IntRange(1, MAX_THREADS), default=1, show_default=True,
                  help="batch training: local worker processes for the batch MIPs"),
     advanced("--batch-variant", type=click.Choice(["mipnn", "paper"]), default="mipnn",
              show_default=True, help="paper: the published algorithm unchanged"),
-    advanced("--scheduler", metavar="tcp://HOST:8786",
+    advanced("--scheduler", type=TEXT, metavar="tcp://HOST:8786",
              help="run the batch MIPs on a Dask cluster (pip install 'mipnn[cluster]')"),
-    advanced("--checkpoint", type=click.Path(path_type=Path, dir_okay=False),
+    advanced("--checkpoint", type=PathValue(path_type=Path, dir_okay=False),
              help="checkpoint written after each epoch [default: OUT.ckpt.json]"),
     advanced("--resume", is_flag=True, help="continue from the checkpoint"),
     advanced("--finetune", type=click.IntRange(min=0), default=0, show_default=True,

@@ -12,6 +12,10 @@ from mipnn.device.rawcheck import raw_golden_vectors
 from mipnn.device.targets import vector_budget
 from mipnn.trainer.model import Model
 
+# The random vectors are compiled into the firmware image as a C array and each prints a
+# line of scores through the target's console: 100,000 of 30 inputs are already a 3 MB
+# array, ten times the flash of the largest target, and minutes of emulated output.
+MAX_RANDOM_VECTORS = 100_000
 
 def golden_vectors(
     model: Model,
@@ -28,6 +32,9 @@ def golden_vectors(
     uniformly from ``[0, L]``.
     """
     n, big = model.input_size, model.levels
+    if not 0 <= n_random <= MAX_RANDOM_VECTORS:
+        raise FirmwareError(f"random vectors: expected a number in [0, {MAX_RANDOM_VECTORS:,}], "
+                            f"got {n_random}")
     parts: list[np.ndarray] = []
     if test_X is not None:
         tx = np.asarray(test_X)

@@ -179,13 +179,13 @@ def test_readme_avrdude_command_flashes_an_uno_in_simavr(tmp_path):
         # Optiboot leaves through a watchdog reset, which simavr 1.6 does not release
         # cleanly (the program keeps being reset); unplugging and replugging the board,
         # a power-on reset, starts it as on a real Uno.
-        time.sleep(0.2)
-        board.send_signal(signal.SIGUSR1)
-
+        # The port is opened and made raw before the reset: setraw flushes what is already
+        # waiting, which took the banner's first bytes when the sketch started first.
         fd = os.open(port, os.O_RDWR | os.O_NOCTTY)
         try:
             tty.setraw(fd)
-            time.sleep(0.5)
+            time.sleep(0.2)
+            board.send_signal(signal.SIGUSR1)
             _read_lines(fd, 1, f"# {model.name}: send", timeout=20)
             vectors = golden_vectors(model, n_random=2, seed=9)[-3:]
             for row in vectors:

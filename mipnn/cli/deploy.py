@@ -12,7 +12,7 @@ import click
 from mipnn.cli.options import data_dir_option, flash_budget_option, user_errors
 from mipnn.cli.values import TEXT, PathValue
 from mipnn.codegen.strategy import STRATEGY_CHOICES
-from mipnn.device.vectors import MAX_RANDOM_VECTORS
+from mipnn.device.targets import MAX_RANDOM_VECTORS
 from mipnn.terminal import say
 from mipnn.trainer.errors import MipnnError
 

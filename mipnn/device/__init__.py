@@ -9,29 +9,40 @@ the raw golden vectors of a version-2 model and their comparison."""
 
 from __future__ import annotations
 
-from mipnn.device.build import build_runner
-from mipnn.device.driver import run_firmware
-from mipnn.device.errors import FirmwareError
-from mipnn.device.measure import count_exec_log
-from mipnn.device.rawcheck import RawMismatch, compare_raw, raw_golden_vectors
-from mipnn.device.report import (
-    FirmwareReport,
-    table_header,
-    table_legend,
-    table_row,
-    write_report,
-)
-from mipnn.device.run import SENTINEL, HarnessOutput, Mismatch, compare, parse_output
-from mipnn.device.targets import (
-    cost_profile,
-    expand_targets,
-    installed_targets,
-    list_targets,
-    missing_tools,
-    target_info,
-    vector_budget,
-)
-from mipnn.device.vectors import golden_vectors, target_raw_vectors, target_vectors
+import importlib
+from typing import Any
+
+# the public names, imported from their modules on first use: importing one light module
+# of the package (mipnn.device.targets from the CLI) does not load the trainer and pandas
+_HOMES = {
+    "FirmwareError": "mipnn.device.errors",
+    "FirmwareReport": "mipnn.device.report",
+    "HarnessOutput": "mipnn.device.run",
+    "Mismatch": "mipnn.device.run",
+    "RawMismatch": "mipnn.device.rawcheck",
+    "SENTINEL": "mipnn.device.run",
+    "build_runner": "mipnn.device.build",
+    "compare": "mipnn.device.run",
+    "compare_raw": "mipnn.device.rawcheck",
+    "cost_profile": "mipnn.device.targets",
+    "count_exec_log": "mipnn.device.measure",
+    "expand_targets": "mipnn.device.targets",
+    "golden_vectors": "mipnn.device.vectors",
+    "installed_targets": "mipnn.device.targets",
+    "list_targets": "mipnn.device.targets",
+    "missing_tools": "mipnn.device.targets",
+    "parse_output": "mipnn.device.run",
+    "raw_golden_vectors": "mipnn.device.rawcheck",
+    "run_firmware": "mipnn.device.driver",
+    "table_header": "mipnn.device.report",
+    "table_legend": "mipnn.device.report",
+    "table_row": "mipnn.device.report",
+    "target_info": "mipnn.device.targets",
+    "target_raw_vectors": "mipnn.device.vectors",
+    "target_vectors": "mipnn.device.vectors",
+    "vector_budget": "mipnn.device.targets",
+    "write_report": "mipnn.device.report",
+}
 
 __all__ = [
     "SENTINEL",
@@ -62,3 +73,17 @@ __all__ = [
     "vector_budget",
     "write_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The public names of the package, imported from their modules on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'mipnn.device' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,6 +14,12 @@ from pathlib import Path
 from mipnn.device.errors import FirmwareError
 from mipnn.resources import firmware_dir
 
+# The random vectors (mipnn firmware --random) are compiled into the firmware image as a C
+# array and each prints a line of scores through the target's console: 100,000 of 30
+# inputs are already a 3 MB array, ten times the flash of the largest target, and minutes
+# of emulated output.
+MAX_RANDOM_VECTORS = 100_000
+
 
 def list_targets() -> list[str]:
     """The targets that have a make fragment (``firmware/targets/<target>.mk``)."""

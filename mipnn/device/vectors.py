@@ -9,13 +9,9 @@ import numpy as np
 
 from mipnn.device.errors import FirmwareError
 from mipnn.device.rawcheck import raw_golden_vectors
-from mipnn.device.targets import vector_budget
+from mipnn.device.targets import MAX_RANDOM_VECTORS, vector_budget
 from mipnn.trainer.model import Model
 
-# The random vectors are compiled into the firmware image as a C array and each prints a
-# line of scores through the target's console: 100,000 of 30 inputs are already a 3 MB
-# array, ten times the flash of the largest target, and minutes of emulated output.
-MAX_RANDOM_VECTORS = 100_000
 
 def golden_vectors(
     model: Model,

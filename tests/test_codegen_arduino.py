@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ADULT, make_model
+from conftest import ADULT
+from helpers_models import make_model
 from mipnn.codegen.arduino import c_string, export_arduino, properties_value
 from mipnn.trainer.errors import ModelFileError
 

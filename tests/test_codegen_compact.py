@@ -4,7 +4,8 @@ planner trading flash for time under a budget, 16-bit indices beyond 256 inputs.
 from __future__ import annotations
 
 import numpy as np
-from conftest import REALISTIC, interpret
+from conftest import REALISTIC
+from helpers_models import interpret
 from mipnn.codegen.cost import PROFILES
 from mipnn.codegen.export import render
 from mipnn.codegen.strategy import build_program, choose_strategy, estimate

@@ -4,7 +4,7 @@ model's own name is never sanitised silently."""
 from __future__ import annotations
 
 import pytest
-from conftest import make_model
+from helpers_models import make_model
 from hypothesis import given
 from hypothesis import strategies as st
 from mipnn.codegen.errors import CodegenError

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import (
-    ADULT,
+from conftest import ADULT
+from helpers_models import make_model
+from helpers_raw import (
     adult_version_2,
     edge_rows,
-    make_model,
     raw_features,
     raw_host_runner,
     raw_model,

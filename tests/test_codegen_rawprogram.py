@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import adult_version_2, edge_rows, interpret, raw_model, raw_specs
+from helpers_models import interpret
+from helpers_raw import adult_version_2, edge_rows, raw_model, raw_specs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mipnn.codegen.export import render

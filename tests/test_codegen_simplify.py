@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import interpret
+from helpers_models import interpret
 from mipnn.codegen.simplify import simplify
 from mipnn.trainer.model import Layer, Model, forward
 

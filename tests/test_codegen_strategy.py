@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import (
+from helpers_models import (
     FIXED_MODELS,
     adversarial_models,
     extreme_vectors,

@@ -4,7 +4,7 @@ bit words and the later layers are popcounts, one per word and bit plane of ``|w
 from __future__ import annotations
 
 import numpy as np
-from conftest import deep_model, interpret
+from helpers_models import deep_model, interpret
 from mipnn.codegen.simplify import simplify
 from mipnn.codegen.strategy import build_program
 from mipnn.trainer.model import forward

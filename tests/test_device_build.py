@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_model, require_tools
+from conftest import require_tools
+from helpers_models import make_model
 from mipnn.trainer.model import save_model
 
 from mipnn.device.build import error_lines

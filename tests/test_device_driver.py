@@ -15,19 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (
-    ADULT,
-    EMULATED,
+from conftest import ADULT, EMULATED, INT32_MAX, TRAINED, require_targets, require_tools
+from helpers_models import (
     FIXED_MODELS,
-    INT32_MAX,
-    TRAINED,
     adversarial_models,
     extreme_vectors,
     make_model,
     random_models,
     random_network,
-    require_targets,
-    require_tools,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

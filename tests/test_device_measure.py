@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ADULT, EMULATED, REALISTIC, linear_model, require_targets
+from conftest import ADULT, EMULATED, REALISTIC, require_targets
+from helpers_models import linear_model
 from mipnn.trainer.model import load_model, save_model
 
 from mipnn.device.driver import run_firmware

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import EMULATED, adult_version_2, raw_model, raw_specs, require_targets
+from conftest import EMULATED, require_targets
+from helpers_raw import adult_version_2, raw_model, raw_specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mipnn.trainer.encoding import encode_raw

@@ -7,7 +7,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import EMULATED, TARGET_TOOLS, linear_model, require_targets
+from conftest import EMULATED, TARGET_TOOLS, require_targets
+from helpers_models import linear_model
 from mipnn.trainer.model import save_model
 
 from mipnn.cli import main

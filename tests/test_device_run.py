@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EMULATED, make_model, require_targets, require_tools, write_crash_sources
+from conftest import EMULATED, require_targets, require_tools
+from helpers_models import make_model, write_crash_sources
 from mipnn.trainer.model import Layer, save_model
 
 from mipnn.device.driver import run_firmware

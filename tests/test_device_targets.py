@@ -8,7 +8,8 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import EMULATED, make_model
+from conftest import EMULATED
+from helpers_models import make_model
 from mipnn.codegen.cost import PROFILES
 from mipnn.trainer.model import save_model
 

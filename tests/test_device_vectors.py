@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_model
+from helpers_models import make_model
 
 from mipnn.device.errors import FirmwareError
 from mipnn.device.targets import vector_budget
@@ -57,7 +57,7 @@ def test_a_targets_vectors_fit_half_its_flash():
 def test_a_version_2_models_vectors_share_half_the_flash_with_its_raw_vectors():
     """Each test row costs its inputs and its raw row (4 bytes per raw column): both sets
     keep the same test rows, and together they fit half the AVR's flash."""
-    from conftest import adult_version_2
+    from helpers_raw import adult_version_2
 
     from mipnn.device.rawcheck import raw_golden_vectors
     from mipnn.device.vectors import target_raw_vectors

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, make_model
+from conftest import REPO
+from helpers_models import make_model
 from mipnn.codegen.export import export, write_if_changed
 from mipnn.trainer.model import save_model
 from mipnn.trainer.outputs import (

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import toy_dataset
+from helpers_models import toy_dataset
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import Layer, Model, forward
 from mipnn.trainer.prune import simplify

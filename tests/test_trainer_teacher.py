@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import toy_dataset
+from helpers_models import toy_dataset
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import forward
 from mipnn.trainer.teacher import teacher_labels

@@ -126,7 +126,8 @@ def pyomo_options(solver: str, time_limit: float, seed: int, threads: int,
 
 def to_pyomo(problem: MipProblem) -> tuple[Any, Any]:
     """A Pyomo ``ConcreteModel`` for ``problem`` (one indexed variable over the columns, one
-    indexed constraint over the sparse rows) and its variable."""
+    indexed constraint over the sparse rows) and its variable; once a stop is requested
+    (Ctrl-C) the remaining rows are skipped, and the caller does not solve it."""
     import pyomo.environ as pe
 
     m = pe.ConcreteModel()
@@ -147,6 +148,8 @@ def to_pyomo(problem: MipProblem) -> tuple[Any, Any]:
     v = m.v
 
     def row(_m: Any, i: int) -> Any:
+        if stop_requested():  # Ctrl-C: the model is not solved; the rest is built at once
+            return pe.Constraint.Skip
         lo, hi = indptr[i], indptr[i + 1]
         expr = pe.quicksum(float(data[k]) * v[int(indices[k])] for k in range(lo, hi))
         return (float(rlo[i]) if np.isfinite(rlo[i]) else None, expr,
@@ -184,7 +187,11 @@ def solve_pyomo(
         value = None if start is None else float(problem.cost @ start + problem.offset)
         return stopped_result(f"{solver} via pyomo", start, value, [], 0.0)
     t_setup = time.perf_counter()
-    model, v = to_pyomo(problem)
+    model, v = to_pyomo(problem)  # seconds for thousands of rows
+    if stop_requested():  # Ctrl-C while it was built (its remaining rows were skipped)
+        value = None if start is None else float(problem.cost @ start + problem.offset)
+        return stopped_result(f"{solver} via pyomo", start, value, [], 0.0,
+                              time.perf_counter() - t_setup)
     opts = pyomo_options(solver, time_limit, seed, threads, options)
     warm = start is not None and bool(getattr(opt, "warm_start_capable", lambda: False)())
     if start is not None:

@@ -126,12 +126,13 @@ def wait_for_stragglers() -> None:
 atexit.register(wait_for_stragglers)
 
 
-def exit_after_stop(code: int = 130) -> NoReturn:
+def exit_after_stop(code: int = 130, *, at_once: bool = False) -> NoReturn:
     """End a command that was stopped on request with ``code``: at once (``os._exit`` after
-    flushing stdout and stderr) when a solver thread left behind still runs, since waiting
-    for it could take tens of seconds and letting the interpreter exit under it aborts the
-    process; every file was already written atomically and closed. Else ``sys.exit``."""
-    if any(t.is_alive() for t in _STRAGGLERS):
+    flushing stdout and stderr) with ``at_once`` or when a solver thread left behind still
+    runs, since waiting for it could take tens of seconds, letting the interpreter exit
+    under it aborts the process, and tearing down a large solver model takes a second of
+    its own; every file was already written atomically and closed. Else ``sys.exit``."""
+    if at_once or any(t.is_alive() for t in _STRAGGLERS):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -111,7 +111,7 @@ def run_batch(opts: dict[str, Any]) -> None:
                                               on_progress=show)
         except BatchInterrupted as exc:
             say(f"mipnn: {exc}", err=True)
-            exit_after_stop(130)
+            exit_after_stop(130, at_once=True)
     if stop.requested:  # during the final fine-tuning MIP: its best network is kept
         mark_interrupted(model.training)
     save_model(model, out)
@@ -124,4 +124,4 @@ def run_batch(opts: dict[str, Any]) -> None:
     if stop.requested:
         say(f"mipnn: interrupted (Ctrl-C) in the final fine-tuning MIP: wrote its best "
             f"network so far to {out} (training.status \"interrupted\")", err=True)
-        exit_after_stop(130)
+        exit_after_stop(130, at_once=True)

@@ -49,7 +49,7 @@ class MipnnGroup(click.Group):
             from mipnn.trainer.stop import exit_after_stop
 
             say("mipnn: aborted (Ctrl-C)", err=True)
-            exit_after_stop(130)
+            exit_after_stop(130, at_once=True)
 
 
 @click.group(cls=MipnnGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -240,7 +240,7 @@ def run_single(opts: dict[str, Any]) -> None:
                 raise
             say(f"mipnn: interrupted (Ctrl-C) before a network was found ({exc}); nothing "
                 "written", err=True)
-            exit_after_stop(130)
+            exit_after_stop(130, at_once=True)
     if stop.requested:
         mark_interrupted(result.model.training)
     if start_path is not None:
@@ -268,7 +268,7 @@ def run_single(opts: dict[str, Any]) -> None:
     say(f"wrote {out}")
     if stop.requested:
         say(interrupted_line(result, out), err=True)
-        exit_after_stop(130)
+        exit_after_stop(130, at_once=True)
 
 
 def interrupted_line(result: Any, out: Path) -> str:

@@ -27,8 +27,6 @@ sys.path.insert(0, str(REPO))
 
 from mipnn.codegen.export import generate  # noqa: E402
 from mipnn.codegen.strategy import STRATEGIES  # noqa: E402
-from mipnn.trainer.model import file_sha256, load_model  # noqa: E402
-
 from mipnn.device import (  # noqa: E402
     FirmwareReport,
     golden_vectors,
@@ -39,6 +37,7 @@ from mipnn.device import (  # noqa: E402
     vector_budget,
     write_report,
 )
+from mipnn.trainer.model import file_sha256, load_model  # noqa: E402
 
 DEFAULT_MODEL = REPO / "bench" / "models" / "adult-108-16-2-l255.json"
 OLD_MODEL = REPO / "bench" / "models" / "adult-108-16-2.json"  # very regular weight rows

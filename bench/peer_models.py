@@ -152,9 +152,8 @@ def mlp_peer(X: np.ndarray, y: np.ndarray, n_classes: int, hidden: int, levels: 
 def mipnn_peer(model: Any, key: str, params: dict[str, Any], target: str) -> Peer:
     """A mipnn model's C for ``target`` (strategy ``auto`` by the target's cost model)."""
     from mipnn.codegen.export import generate
-    from mipnn.trainer.model import forward
-
     from mipnn.device import target_info
+    from mipnn.trainer.model import forward
 
     profile = target_info(target)["cost_profile"]
     gen = generate(model, name=MIPNN_NAME, strategy="auto",

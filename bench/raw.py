@@ -28,10 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from mipnn.codegen.strategy import STRATEGIES  # noqa: E402
-from mipnn.trainer.model import Model, file_sha256, load_model, save_model  # noqa: E402
-
 from bench.deploy import write_section  # noqa: E402
+from mipnn.codegen.strategy import STRATEGIES  # noqa: E402
 from mipnn.device import (  # noqa: E402
     FirmwareReport,
     golden_vectors,
@@ -41,6 +39,7 @@ from mipnn.device import (  # noqa: E402
     run_firmware,
     write_report,
 )
+from mipnn.trainer.model import Model, file_sha256, load_model, save_model  # noqa: E402
 
 DEFAULT_MODEL = REPO / "bench" / "models" / "adult-108-16-2.json"
 RESULTS = REPO / "docs" / "RESULTS.md"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+
 from mipnn.codegen.cost import get_profile
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.strategy import choose_strategy, estimate

@@ -17,6 +17,7 @@ loads reach first); without one, everything that can be is table (the smallest f
 from __future__ import annotations
 
 import numpy as np
+
 from mipnn.codegen.cost import CostProfile, program_cost, term_cost
 from mipnn.codegen.program import NodeTerms, Program
 from mipnn.codegen.simplify import SimpleNetwork

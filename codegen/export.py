@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from mipnn.codegen.compact import compact_note
 from mipnn.codegen.cost import Estimate, get_profile
 from mipnn.codegen.errors import CodegenError

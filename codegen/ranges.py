@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from mipnn.codegen.errors import CodegenError
 from mipnn.trainer.model import Model
 

@@ -18,6 +18,7 @@ order (``mipnn.codegen.ranges.Interval``).
 from __future__ import annotations
 
 import numpy as np
+
 from mipnn.codegen.program import Op, Program
 from mipnn.codegen.ranges import INT16_MAX, TYPE_RANK, Interval, z_range
 from mipnn.codegen.rawinputs import RawPlan

@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from mipnn.codegen.errors import CodegenError
 
 U16 = 0xFFFF

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from mipnn.codegen.ranges import z_range
 from mipnn.trainer.model import Model
 

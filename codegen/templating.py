@@ -11,7 +11,6 @@ import json
 from typing import TYPE_CHECKING
 
 from mipnn.codegen.ranges import INT16_MAX, INT32_MAX, INT32_MIN, INT64_MIN
-
 from mipnn.resources import templates_dir
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+
 from mipnn.codegen.program import NodeTerms, Op, Program, list_count, list_header, list_heads
 from mipnn.codegen.ranges import INT16_MAX, TYPE_RANK, Interval, z_range
 from mipnn.codegen.sharing import emission_order, sharing_tree

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
 from mipnn.trainer.model import Layer, Model
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 from conftest import INT32_MAX
 from hypothesis import strategies as st
+
 from mipnn.codegen.cost import PROFILES
 from mipnn.codegen.program import list_count
 from mipnn.codegen.strategy import build_program

@@ -11,6 +11,7 @@ import numpy as np
 from conftest import ADULT, INT32_MAX, require_tools
 from helpers_models import random_network
 from hypothesis import strategies as st
+
 from mipnn.trainer.model import Model
 from mipnn.trainer.raw import INT32_MIN, raw_columns
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 from conftest import ADULT
-from mipnn.trainer.model import load_model
 
 from mipnn.device.report import FirmwareReport
+from mipnn.trainer.model import load_model
 
 
 @pytest.fixture(scope="module")

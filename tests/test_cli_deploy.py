@@ -4,6 +4,7 @@ the firmware run on the host and QEMU, and a mismatch that fails the command."""
 from __future__ import annotations
 
 from conftest import ADULT, assert_user_error, run_cli
+
 from mipnn.codegen.strategy import STRATEGIES
 
 

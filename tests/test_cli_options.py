@@ -6,7 +6,6 @@ from __future__ import annotations
 import click
 import pytest
 from click.testing import CliRunner
-from mipnn.trainer.errors import MipnnError
 
 from mipnn.cli.options import (
     AdvancedOption,
@@ -15,6 +14,7 @@ from mipnn.cli.options import (
     pct,
     user_errors,
 )
+from mipnn.trainer.errors import MipnnError
 
 
 def test_data_sources_go_together():

@@ -8,7 +8,6 @@ import re
 import click
 import pytest
 from click.testing import CliRunner
-from mipnn.trainer.errors import MipnnError
 
 from mipnn.cli.values import (
     TEXT,
@@ -18,6 +17,7 @@ from mipnn.cli.values import (
     parse_hidden,
     parse_solver_options,
 )
+from mipnn.trainer.errors import MipnnError
 
 
 def test_hidden_layer_sizes():

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import ADULT
 from helpers_models import make_model
-from mipnn.codegen.arduino import c_string, export_arduino, properties_value
-from mipnn.trainer.errors import ModelFileError
 
 from mipnn.cli import main
+from mipnn.codegen.arduino import c_string, export_arduino, properties_value
+from mipnn.trainer.errors import ModelFileError
 
 
 def test_library_layout(tmp_path):

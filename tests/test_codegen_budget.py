@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mipnn.codegen.budget import choose_levels, model_cost, stand_in, translate_budget
 from mipnn.codegen.cost import get_profile
 from mipnn.codegen.errors import CodegenError

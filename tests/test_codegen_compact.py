@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 from conftest import REALISTIC
 from helpers_models import interpret
+
 from mipnn.codegen.cost import PROFILES
 from mipnn.codegen.export import render
 from mipnn.codegen.strategy import build_program, choose_strategy, estimate
-from mipnn.trainer.model import Layer, Model, forward, load_model
-
 from mipnn.device import golden_vectors
+from mipnn.trainer.model import Layer, Model, forward, load_model
 
 
 def test_compact_tables_terms_and_the_planner_trades_flash_for_time():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import ADULT
+
 from mipnn.codegen.cost import PROFILES
 from mipnn.codegen.export import generate
 from mipnn.codegen.strategy import STRATEGIES, choose_strategy

@@ -9,12 +9,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import mipnn.codegen
 import numpy as np
 import pytest
 from conftest import require_tools
 from helpers_models import make_model
 from helpers_raw import raw_model
+
+import mipnn.codegen
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.export import export, render, render_vectors
 from mipnn.codegen.ranges import INT32_MAX

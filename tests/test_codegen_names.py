@@ -7,6 +7,7 @@ import pytest
 from helpers_models import make_model
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.export import export, render
 from mipnn.codegen.names import check_c_name, name_problem, suggest_c_name

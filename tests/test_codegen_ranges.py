@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers_models import make_model
+
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.export import render
 from mipnn.codegen.ranges import INT32_MAX, Interval, analyse_ranges, c_type

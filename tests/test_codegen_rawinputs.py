@@ -20,6 +20,7 @@ from helpers_raw import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mipnn.codegen.export import render
 from mipnn.codegen.rawinputs import raw_idents, raw_plan
 from mipnn.codegen.strategy import STRATEGIES

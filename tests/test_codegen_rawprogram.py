@@ -11,6 +11,7 @@ from helpers_models import interpret
 from helpers_raw import adult_version_2, edge_rows, raw_model, raw_specs
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mipnn.codegen.export import render
 from mipnn.codegen.rawinputs import raw_plan
 from mipnn.codegen.rawprogram import FUSED, build_raw_program

@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.scaling import (
     U32,

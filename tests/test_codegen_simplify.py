@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from helpers_models import interpret
-from mipnn.codegen.simplify import simplify
-from mipnn.trainer.model import Layer, Model, forward
 
+from mipnn.codegen.simplify import simplify
 from mipnn.device import golden_vectors
+from mipnn.trainer.model import Layer, Model, forward
 
 
 def test_simplify_folds_constant_duplicate_and_unused_neurons():

@@ -17,13 +17,13 @@ from helpers_models import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mipnn.codegen.cost import PROFILES
 from mipnn.codegen.errors import CodegenError
 from mipnn.codegen.export import render
 from mipnn.codegen.strategy import MAX_UNROLLED_STATEMENTS, choose_strategy
-from mipnn.trainer.model import Layer, Model, forward, save_model
-
 from mipnn.device import golden_vectors
+from mipnn.trainer.model import Layer, Model, forward, save_model
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

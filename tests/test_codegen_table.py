@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import ADULT
+
 from mipnn.codegen.export import render
 from mipnn.trainer.model import load_model
 

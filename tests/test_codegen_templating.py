@@ -10,6 +10,7 @@ import jinja2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mipnn.codegen.templating import (
     VALUES_PER_LINE,
     c_int,

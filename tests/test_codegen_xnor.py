@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 from helpers_models import deep_model, interpret
+
 from mipnn.codegen.simplify import simplify
 from mipnn.codegen.strategy import build_program
-from mipnn.trainer.model import forward
-
 from mipnn.device import golden_vectors
+from mipnn.trainer.model import forward
 
 
 def test_later_layers_are_popcounts_over_packed_signs():

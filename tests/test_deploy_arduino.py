@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import IN_CI, require_tools
-from mipnn.codegen.arduino import export_arduino
-from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
 
+from mipnn.codegen.arduino import export_arduino
 from mipnn.device import build_runner, golden_vectors
+from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 ADULT = REPO / "bench" / "models" / "adult-108-16-2.json"
@@ -233,9 +233,9 @@ def test_raw_example_sketch_reads_typed_values_in_simavr(tmp_path):
     """A version-2 model's sketch: decimals parsed to fixed point without float, category
     names or codes, every printed class and score equal to encode_raw and forward."""
     from click.testing import CliRunner
-    from mipnn.trainer.encoding import encode_raw
 
     from mipnn.cli import main
+    from mipnn.trainer.encoding import encode_raw
 
     require_arduino()
     rng = np.random.default_rng(5)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from conftest import require_tools
 from helpers_models import make_model
-from mipnn.trainer.model import save_model
 
 from mipnn.device.build import error_lines
 from mipnn.device.driver import run_firmware
 from mipnn.device.errors import FirmwareError
+from mipnn.trainer.model import save_model
 
 
 @pytest.mark.emulator

@@ -26,15 +26,15 @@ from helpers_models import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mipnn.codegen.cost import PROFILES
 from mipnn.codegen.strategy import STRATEGIES, estimate
-from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
-
 from mipnn.device.driver import run_firmware
 from mipnn.device.errors import FirmwareError
 from mipnn.device.run import SENTINEL
 from mipnn.device.vectors import golden_vectors
 from mipnn.resources import firmware_dir
+from mipnn.trainer.model import Layer, Model, forward, load_model, save_model
 
 
 def int32_limits_model() -> Model:

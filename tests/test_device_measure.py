@@ -9,11 +9,11 @@ import json
 import pytest
 from conftest import ADULT, EMULATED, REALISTIC, require_targets
 from helpers_models import linear_model
-from mipnn.trainer.model import load_model, save_model
 
 from mipnn.device.driver import run_firmware
 from mipnn.device.measure import count_exec_log
 from mipnn.device.vectors import golden_vectors
+from mipnn.trainer.model import load_model, save_model
 
 
 def test_count_exec_log(tmp_path):

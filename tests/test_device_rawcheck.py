@@ -17,9 +17,6 @@ from conftest import EMULATED, require_targets
 from helpers_raw import adult_version_2, raw_model, raw_specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mipnn.trainer.encoding import encode_raw
-from mipnn.trainer.model import forward, load_model, save_model
-from mipnn.trainer.raw import INT32_MAX, INT32_MIN
 
 from mipnn.cli import main
 from mipnn.device.driver import run_firmware
@@ -32,6 +29,9 @@ from mipnn.device.rawcheck import (
     raw_golden_vectors,
 )
 from mipnn.device.vectors import golden_vectors
+from mipnn.trainer.encoding import encode_raw
+from mipnn.trainer.model import forward, load_model, save_model
+from mipnn.trainer.raw import INT32_MAX, INT32_MIN
 
 # every kind of numeric arithmetic (16-bit, 16 x 16, 32-bit, estimate with the AVR table,
 # 64-bit correction, a constant column, ranges at the int32 limits) and categorical sources

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import EMULATED, TARGET_TOOLS, require_targets
 from helpers_models import linear_model
-from mipnn.trainer.model import save_model
 
 from mipnn.cli import main
 from mipnn.device.report import (
@@ -19,6 +18,7 @@ from mipnn.device.report import (
     table_row,
     write_report,
 )
+from mipnn.trainer.model import save_model
 
 
 def test_the_table_and_the_json_report_of_one_run(tmp_path):

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from conftest import EMULATED, require_targets, require_tools
 from helpers_models import make_model, write_crash_sources
-from mipnn.trainer.model import Layer, save_model
 
 from mipnn.device.driver import run_firmware
 from mipnn.device.errors import FirmwareError
@@ -27,6 +26,7 @@ from mipnn.device.run import (
 )
 from mipnn.device.vectors import golden_vectors
 from mipnn.resources import firmware_dir
+from mipnn.trainer.model import Layer, save_model
 
 # ---------------------------------------------------------------- output parsing
 

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from conftest import EMULATED
 from helpers_models import make_model
-from mipnn.codegen.cost import PROFILES
-from mipnn.trainer.model import save_model
 
+from mipnn.codegen.cost import PROFILES
 from mipnn.device.driver import run_firmware
 from mipnn.device.errors import FirmwareError
 from mipnn.device.targets import (
@@ -24,6 +23,7 @@ from mipnn.device.targets import (
     target_info,
 )
 from mipnn.resources import firmware_dir
+from mipnn.trainer.model import save_model
 
 
 def test_targets_are_listed_from_the_fragments():

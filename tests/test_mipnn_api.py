@@ -9,11 +9,11 @@ import json
 import numpy as np
 import pytest
 from conftest import REPO, require_tools, run_cli
-from mipnn.trainer.model import load_model, model_sha256
 from sklearn.exceptions import NotFittedError
 
 from mipnn import MIPNetClassifier, export, verify
 from mipnn.device.vectors import golden_vectors
+from mipnn.trainer.model import load_model, model_sha256
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
-from mipnn.trainer.encoding import encode, fit_features
-from mipnn.trainer.model import forward, load_model, save_model
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -21,6 +19,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mipnn import MIPNetClassifier
+from mipnn.trainer.encoding import encode, fit_features
+from mipnn.trainer.model import forward, load_model, save_model
 
 # check_estimator(MIPNetClassifier(hidden=(2,), time_limit=2.0)): the checks it fails, each
 # with its reason in docs/API.md

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 from conftest import toy_splits
-from mipnn.trainer.train_config import TrainConfig
 
 from mipnn import sweep as sw
+from mipnn.trainer.train_config import TrainConfig
 
 
 def entry(flash: float, val: float, k: int = 4) -> sw.SweepEntry:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import batch_dataset
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.train import train
 from mipnn.trainer.train_config import TrainConfig

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import batch_dataset
+
 from mipnn.trainer.batch import BatchConfig, BatchInterrupted, train_batches
 from mipnn.trainer.formulation import NetworkSpec
 
@@ -65,9 +66,9 @@ def test_resume_after_an_interrupted_epoch(tmp_path):
 
 def test_a_batch_trained_model_is_bit_exact_in_firmware(tmp_path):
     from conftest import require_tools
-    from mipnn.trainer.model import save_model
 
     from mipnn.device import golden_vectors, run_firmware
+    from mipnn.trainer.model import save_model
 
     require_tools("gcc", "make")
     ds = batch_dataset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mipnn.trainer.batch_checkpoint import (
     BatchState,
     EpochRecord,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from mipnn.trainer.batch_combine import combine, next_bounds
 from mipnn.trainer.formulation import NetworkSpec, default_bounds
 

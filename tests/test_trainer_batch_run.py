@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from conftest import batch_dataset
+
 from mipnn.trainer.batch import BatchConfig
 from mipnn.trainer.formulation import NetworkSpec
 from mipnn.trainer.model import forward

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 from conftest import batch_dataset
+
 from mipnn.trainer.batch import BatchConfig, train_batches
 from mipnn.trainer.batch_workers import BatchTask, LocalPool, solve_batch
 from mipnn.trainer.formulation import NetworkSpec, default_bounds

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from mipnn.trainer.clamp_search import (
     candidate_points,
     fit_offset_logistic,

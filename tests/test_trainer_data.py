@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, check_arrays, same_split, sample_csv
+
 from mipnn.trainer.data import load_dataset, load_from_provenance
 from mipnn.trainer.errors import DataError
 
@@ -224,6 +225,7 @@ def test_a_frame_in_memory_is_encoded_as_a_csv_file_is(tmp_path):
     path does: the same descriptions for the same frame, a stratified validation split,
     no test split and no provenance."""
     import pandas as pd
+
     from mipnn.trainer.csv_reader import read_csv
     from mipnn.trainer.data import dataset_from_frame
     from mipnn.trainer.encoding import fit_features

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import check_arrays, same_split, serve, uci_heart, write_text
+
 from mipnn.trainer.data import load_dataset
 from mipnn.trainer.datasets import ADULT_URLS, HEART_UCI_URL, available_datasets
 from mipnn.trainer.errors import DataError

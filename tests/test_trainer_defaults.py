@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from conftest import toy_splits
+
 from mipnn.trainer.defaults import (
     AUTO_LEVERS,
     PLAIN,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import serve
+
 from mipnn.trainer.data import load_dataset
 from mipnn.trainer.errors import DataError
 

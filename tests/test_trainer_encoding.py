@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mipnn.trainer.encoding import (
     category_strings,
     encode,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import net_model
 from helpers_models import toy_dataset
+
 from mipnn.trainer.formulation import NetworkSpec, build_problem, default_bounds, order_neurons
 from mipnn.trainer.highs import solve_highs
 from mipnn.trainer.model import forward

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from conftest import net_model, toy_splits
+
 from mipnn.trainer.model import forward
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import net_model, toy_splits
+
 from mipnn.trainer.model import forward
 from mipnn.trainer.train import train
 from mipnn.trainer.train_config import TrainConfig

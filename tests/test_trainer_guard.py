@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers_models import toy_dataset
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import forward
 from mipnn.trainer.train import train

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import require_package, tiny_problem
+
 from mipnn.trainer.errors import SolverError
 from mipnn.trainer.formulation import NetworkSpec, build_problem
 from mipnn.trainer.highs import solve_highs

@@ -7,6 +7,7 @@ import highspy
 import numpy as np
 import pytest
 from conftest import tiny_problem
+
 from mipnn.trainer.formulation import NetworkSpec, build_problem
 from mipnn.trainer.highs import highs_status, solve_highs
 from mipnn.trainer.solution import zero_start

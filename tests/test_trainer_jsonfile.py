@@ -8,6 +8,7 @@ import json
 
 import pytest
 from helpers_models import make_model
+
 from mipnn.trainer.errors import ModelFileError
 from mipnn.trainer.jsonfile import MAX_DEPTH, json_path, loads_checked, read_json_file
 from mipnn.trainer.model import load_model

@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
+
 from mipnn.trainer import limits
 from mipnn.trainer.formulation import NetworkSpec, build_problem
 from mipnn.trainer.limits import SizeError, check_layer_sizes, check_training_size, mip_nonzeros

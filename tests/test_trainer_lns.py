@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mipnn.trainer.formulation import NetworkSpec, build_problem
 from mipnn.trainer.highs import solve_highs
 from mipnn.trainer.problem import objective_value

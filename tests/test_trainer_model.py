@@ -6,10 +6,11 @@ import copy
 import json
 from pathlib import Path
 
-import mipnn.codegen
-import mipnn.trainer
 import numpy as np
 import pytest
+
+import mipnn.codegen
+import mipnn.trainer
 from mipnn.trainer.errors import ModelFileError
 from mipnn.trainer.model import Layer, Model, forward, load_model, model_from_dict, save_model
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mipnn.trainer.data import load_dataset
 from mipnn.trainer.errors import DataError, MipnnError
 from mipnn.trainer.model import network_model

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import net_model, tiny_problem
+
 from mipnn.trainer.formulation import build_problem, order_neurons
 from mipnn.trainer.highs import solve_highs
 from mipnn.trainer.model import forward

@@ -12,7 +12,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO
 from helpers_models import make_model
+
+from mipnn.cli import main
 from mipnn.codegen.export import export, write_if_changed
+from mipnn.device.report import write_report
 from mipnn.trainer.model import save_model
 from mipnn.trainer.outputs import (
     OutputError,
@@ -22,9 +25,6 @@ from mipnn.trainer.outputs import (
     write_bytes,
     write_text,
 )
-
-from mipnn.cli import main
-from mipnn.device.report import write_report
 
 MODEL = REPO / "bench" / "models" / "breast_cancer-30-8-2-p3.json"
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import require_tools, toy_splits
 from helpers_models import toy_dataset
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import accuracy, save_model
 from mipnn.trainer.objectives import HARD_OBJECTIVES, OBJECTIVES

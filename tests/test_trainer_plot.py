@@ -4,6 +4,7 @@ command line."""
 from __future__ import annotations
 
 from click.testing import CliRunner
+
 from mipnn.trainer.errors import MipnnError
 
 

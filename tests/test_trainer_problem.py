@@ -4,6 +4,7 @@ objective and feasibility of a solution vector, integrality included."""
 from __future__ import annotations
 
 import numpy as np
+
 from mipnn.trainer.problem import ProblemBuilder, is_feasible, objective_value
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mipnn.trainer.errors import DataError
 from mipnn.trainer.provenance import (
     DataProvenance,

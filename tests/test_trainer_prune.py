@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mipnn.trainer.formulation import NetworkSpec, build_problem
 from mipnn.trainer.model import Layer, Model, forward
 from mipnn.trainer.problem import is_feasible
@@ -42,11 +43,11 @@ def test_a_pruned_model_is_smaller_and_bit_exact_in_firmware(tmp_path):
     from types import SimpleNamespace
 
     from conftest import require_tools
+
+    from mipnn.device import golden_vectors, run_firmware
     from mipnn.trainer.model import save_model
     from mipnn.trainer.train import train
     from mipnn.trainer.train_config import TrainConfig
-
-    from mipnn.device import golden_vectors, run_firmware
 
     require_tools("gcc", "make")
     rng = np.random.default_rng(0)

@@ -9,6 +9,8 @@ import time
 import numpy as np
 import pytest
 from conftest import require_package, tiny_problem
+from pyomo.opt import TerminationCondition as TC
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.formulation import NetworkSpec, build_problem
 from mipnn.trainer.highs import solve_highs
@@ -17,7 +19,6 @@ from mipnn.trainer.problem import is_feasible, objective_value
 from mipnn.trainer.pyomo_route import pyomo_status
 from mipnn.trainer.solution import zero_start
 from mipnn.trainer.solve_result import SolveStatus
-from pyomo.opt import TerminationCondition as TC
 
 
 def _installed_pyomo_solvers() -> list[str]:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mipnn.trainer.raw import (
     INT32_MAX,
     INT32_MIN,

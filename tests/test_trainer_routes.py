@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from conftest import require_package, tiny_problem
+
 from mipnn.trainer.errors import SolverError
 from mipnn.trainer.formulation import build_problem
 from mipnn.trainer.highs import solve_highs

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+
 from mipnn.trainer.row_mip import RowProblem, Window, bounds_of_f, open_groups, solve_rows
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from mipnn.trainer.row_search import (
     RowSearchConfig,
     active_hidden,

@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 from conftest import require_package, toy_splits
+
 from mipnn.trainer.data import load_dataset
 from mipnn.trainer.formulation import NetworkSpec, build_problem
 from mipnn.trainer.problem import objective_value

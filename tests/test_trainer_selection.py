@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from conftest import toy_splits
+
 from mipnn.trainer.train import train
 from mipnn.trainer.train_config import TrainConfig
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import net_model
+
 from mipnn.trainer.model import forward
 from mipnn.trainer.sparse_gd import (
     SparseGdConfig,

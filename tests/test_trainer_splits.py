@@ -8,6 +8,7 @@ import pytest
 from conftest import same_split
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mipnn.trainer import splits
 from mipnn.trainer.data import load_dataset
 from mipnn.trainer.errors import DataError

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers_models import toy_dataset
+
+from mipnn.cli import main
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import Layer, Model, forward
 from mipnn.trainer.prune import simplify
 from mipnn.trainer.start import start_network_from_model
 from mipnn.trainer.train import train
 from mipnn.trainer.train_config import TrainConfig
-
-from mipnn.cli import main
 
 
 def _model(layers: list[tuple[list, list]], levels: int = 3) -> Model:

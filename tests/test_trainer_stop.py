@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+
 from mipnn.trainer.stop import (
     STOP_GRACE,
     exit_after_stop,

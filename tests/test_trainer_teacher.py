@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers_models import toy_dataset
+
+from mipnn.cli import main
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import forward
 from mipnn.trainer.teacher import teacher_labels
 from mipnn.trainer.train import train
 from mipnn.trainer.train_config import TrainConfig
-
-from mipnn.cli import main
 
 
 def _noisy(n: int = 60, flips: int = 6):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.train_config import TrainConfig
 

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.formulation import NetworkSpec
 from mipnn.trainer.gd_run import gradient_restarts
 from mipnn.trainer.model import accuracy, network_model

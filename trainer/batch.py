@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.batch_checkpoint import (
     BatchState,
     EpochRecord,

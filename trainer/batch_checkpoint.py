@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.formulation import ParamBounds
 from mipnn.trainer.outputs import write_text

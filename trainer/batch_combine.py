@@ -6,6 +6,7 @@ narrows it (mipnn's variant)."""
 from __future__ import annotations
 
 import numpy as np
+
 from mipnn.trainer.formulation import ParamBounds
 
 Network = list[tuple[np.ndarray, np.ndarray]]

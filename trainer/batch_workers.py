@@ -13,6 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
+
 from mipnn.trainer.errors import MipnnError, one_line
 from mipnn.trainer.formulation import NetworkSpec, ParamBounds, build_problem
 from mipnn.trainer.highs import solve_highs

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from mipnn.trainer.encoding import encode, quantise
 from mipnn.trainer.raw import raw_level, raw_range, round_scaled
 from mipnn.trainer.splits import split

@@ -10,6 +10,7 @@ import csv as csvlib
 from pathlib import Path
 
 import pandas as pd
+
 from mipnn.trainer.encoding import category_sort_key, category_strings, is_categorical
 from mipnn.trainer.errors import DataError, one_line
 from mipnn.trainer.raw_data import RawData

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from mipnn.trainer.clamp_search import learn_ranges as learn_ranges_of
 from mipnn.trainer.csv_reader import read_csv
 from mipnn.trainer.datasets import sources as dataset_sources

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from mipnn.trainer.download import Location, download, locate, not_found
 from mipnn.trainer.encoding import category_strings
 from mipnn.trainer.errors import DataError, one_line

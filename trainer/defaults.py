@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.train_config import TrainConfig
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from mipnn.trainer.errors import DataError
 from mipnn.trainer.raw import (
     INT32_MAX,

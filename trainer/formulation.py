@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+
 from mipnn.trainer.objectives import (
     OBJECTIVES,
     abs_weight_columns,

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
 from mipnn.trainer.stop import stop_requested
 
 Network = list[tuple[np.ndarray, np.ndarray]]

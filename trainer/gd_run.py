@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.formulation import NetworkSpec
 from mipnn.trainer.gd import GdConfig, train_gd
 from mipnn.trainer.model import accuracy, network_model

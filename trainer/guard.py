@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import accuracy
 from mipnn.trainer.pipeline import train_once

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import SolverError, one_line
 from mipnn.trainer.problem import MipProblem, objective_value
 from mipnn.trainer.solve_result import (

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+
 from mipnn.trainer.errors import SolverError
 from mipnn.trainer.problem import MipProblem, objective_value
 from mipnn.trainer.solve_result import (

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from mipnn.trainer.formulation import NetworkSpec, ParamBounds, build_problem, default_bounds
 from mipnn.trainer.problem import MipProblem, objective_value
 from mipnn.trainer.solution import network_from_solution, start_from_network

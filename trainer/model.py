@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import ModelFileError
 from mipnn.trainer.jsonfile import loads_checked, read_json_file
 from mipnn.trainer.outputs import write_text

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from mipnn.trainer.data import Dataset, load_dataset, load_from_provenance
 from mipnn.trainer.errors import DataError, MipnnError
 from mipnn.trainer.model import Model

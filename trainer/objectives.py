@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.problem import ProblemBuilder
 

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import InfeasibleError, SolverError
 from mipnn.trainer.formulation import (
     NetworkSpec,

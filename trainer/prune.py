@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.model import Layer, Model
 
 

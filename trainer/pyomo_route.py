@@ -38,6 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import SolverError, one_line
 from mipnn.trainer.problem import MipProblem
 from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus, stopped_result

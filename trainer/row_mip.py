@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.highs import solve_highs
 from mipnn.trainer.problem import ProblemBuilder
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from mipnn.trainer.row_mip import RowProblem, Window, solve_rows
 
 Network = list[tuple[np.ndarray, np.ndarray]]

@@ -29,6 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.formulation import NetworkSpec
 from mipnn.trainer.lns import LnsConfig, LnsStats, lns
 from mipnn.trainer.problem import MipProblem, objective_value

@@ -6,6 +6,7 @@ the MIP's own variables state them, checked against the integer reference ``forw
 from __future__ import annotations
 
 import numpy as np
+
 from mipnn.trainer.formulation import NetworkSpec
 from mipnn.trainer.model import Model, forward
 from mipnn.trainer.objectives import hinge_value

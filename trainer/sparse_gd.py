@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
 from mipnn.trainer.gd import GdResult
 
 Network = list[tuple[np.ndarray, np.ndarray]]

@@ -5,6 +5,7 @@ indices here."""
 from __future__ import annotations
 
 import numpy as np
+
 from mipnn.trainer.errors import DataError, one_line
 
 

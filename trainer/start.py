@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import MipnnError
 from mipnn.trainer.model import Model, file_sha256, load_model
 from mipnn.trainer.train_config import TrainConfig

@@ -20,6 +20,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.errors import MipnnError
 
 TEACHERS = ("logreg",)

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.all_rows import train_all_rows
 from mipnn.trainer.defaults import ChosenDefaults, without_teacher
 from mipnn.trainer.errors import MipnnError

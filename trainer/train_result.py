@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from mipnn.trainer.model import Model
 from mipnn.trainer.selection import Candidate
 from mipnn.trainer.solve_result import SolveResult

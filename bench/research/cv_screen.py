@@ -85,10 +85,11 @@ def _bagged(sub: Any, cfg: Any, bag: int) -> Any:
     the gradient network's."""
     from dataclasses import replace
 
+    from sklearn.model_selection import StratifiedKFold
+
     from mipnn.trainer.model import network_model
     from mipnn.trainer.start import start_network_from_model
     from mipnn.trainer.train import train
-    from sklearn.model_selection import StratifiedKFold
 
     X, y = sub.X_train, sub.y_train
     gd = train(sub, replace(cfg, objective="gd"))
@@ -113,13 +114,13 @@ def one_run(dataset: str, n: int, bound: int, objective: str, levels: int, seed:
     > 0 keeps the consensus of that many sub-sample runs (``_bagged``) instead of one run."""
     from dataclasses import replace
 
+    from sklearn.model_selection import StratifiedKFold
+
+    from bench.paper import HIDDEN, VERSIONS, run_config
     from mipnn.trainer.data import load_dataset
     from mipnn.trainer.model import accuracy
     from mipnn.trainer.train import train
     from mipnn.trainer.train_config import TrainConfig
-    from sklearn.model_selection import StratifiedKFold
-
-    from bench.paper import HIDDEN, VERSIONS, run_config
 
     ds = load_dataset(dataset, data_dir=Path(data_dir), train_size=n, seed=seed,
                       levels=levels)

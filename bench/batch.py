@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench.sections import write_section  # noqa: E402
+
 RESULTS = REPO / "bench" / "results" / "batch.jsonl"
 DOC = REPO / "docs" / "RESULTS.md"
 SECTION = "## Batch training and pruning (issue 4)"
@@ -277,15 +281,8 @@ def report() -> None:
                   "neurons off. `dead neurons silenced`: the current trainer zeroes a dead "
                   "neuron's incoming weights and bias before the warm start (exact), so the "
                   "start pays only for the neurons it uses.", ""]
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Results\n\n"
     section = "\n".join(lines).rstrip() + "\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[nxt + 1:] if nxt != -1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
+    write_section(section, SECTION, DOC)
     print(section)
 
 

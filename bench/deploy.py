@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.sections import write_section as replace_section  # noqa: E402
 from mipnn.codegen.export import generate  # noqa: E402
 from mipnn.codegen.strategy import STRATEGIES  # noqa: E402
 from mipnn.device import (  # noqa: E402
@@ -377,15 +377,7 @@ def section(model_path: Path, reports: list[FirmwareReport], seconds: float,
 def write_section(text: str, path: Path = RESULTS, heading: str = HEADING) -> None:
     """Replace the section ``heading`` (default: the deployment section) of
     docs/RESULTS.md, or add it, leaving the rest."""
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Results\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
-    block = text.rstrip("\n") + "\n\n"
-    if pattern.search(current):
-        updated = pattern.sub(lambda _m: block, current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
+    replace_section(text, heading, path)
 
 
 def main() -> int:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from bench.deploy import write_section  # noqa: E402
+from bench.sections import write_section  # noqa: E402
 
 RESULTS = REPO / "docs" / "RESULTS.md"
 SECTION = "## Ctrl-C (issue 21)"
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             print(route, delay, [round(r.get("seconds", -1), 2) for r in runs], flush=True)
     text = section(rows)
     print(text)
-    write_section(text, RESULTS, SECTION)
+    write_section(text, SECTION, RESULTS)
     return 0
 
 

@@ -36,6 +36,9 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench.sections import write_section as replace_section  # noqa: E402
+
 CACHE = REPO / "bench" / "results" / "paper.jsonl"
 RESULTS = REPO / "docs" / "RESULTS.md"
 SECTION = "## Paper benchmark (issue 3)"
@@ -432,15 +435,7 @@ def _done_when(groups: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[str]
 
 def write_section(text: str, path: Path = RESULTS) -> None:
     """Replace (or append) this benchmark's section of RESULTS.md, leaving the others."""
-    old = path.read_text() if path.exists() else "# Results\n"
-    if SECTION in old:
-        start = old.index(SECTION)
-        nxt = old.find("\n## ", start + len(SECTION))
-        end = len(old) if nxt < 0 else nxt + 1
-        new = old[:start] + text.rstrip("\n") + "\n" + ("\n" + old[end:] if nxt >= 0 else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    path.write_text(new)
+    replace_section(text, SECTION, path)
 
 
 def parse_seed_group(text: str) -> list[int]:

@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.deploy import write_section  # noqa: E402
+from bench.sections import write_section  # noqa: E402
 from mipnn.codegen.strategy import STRATEGIES  # noqa: E402
 from mipnn.device import (  # noqa: E402
     FirmwareReport,
@@ -203,7 +203,7 @@ def main() -> int:
     if args.json:
         write_report(reports, args.json, args.model)
     if not args.no_write:
-        write_section(text, RESULTS, HEADING)
+        write_section(text, HEADING, RESULTS)
         print(f"wrote the '{HEADING}' section of {RESULTS}")
     return 0 if all(r.ok for r in reports) else 1
 

@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench.sections import write_section as replace_section  # noqa: E402
+
 CACHE = REPO / "bench" / "results" / "search.jsonl"
 RESULTS = REPO / "docs" / "RESULTS.md"
 SECTION = "## Search policy (issue 24)"
@@ -206,15 +209,7 @@ def report(cache: dict[str, dict[str, Any]]) -> str:
 
 def write_section(text: str, path: Path = RESULTS) -> None:
     """Replace (or append) this benchmark's section of RESULTS.md, leaving the others."""
-    old = path.read_text() if path.exists() else "# Results\n"
-    if SECTION in old:
-        start = old.index(SECTION)
-        nxt = old.find("\n## ", start + len(SECTION))
-        end = len(old) if nxt < 0 else nxt + 1
-        new = old[:start] + text.rstrip("\n") + "\n" + ("\n" + old[end:] if nxt >= 0 else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    path.write_text(new)
+    replace_section(text, SECTION, path)
 
 
 def wait_for_load(limit: float, timeout: float = 60.0) -> None:

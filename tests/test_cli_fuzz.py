@@ -72,7 +72,7 @@ def works_or_one_line(result, what: str) -> None:
 # ---------------------------------------------------------------- option values
 
 FLAGS = ["--warm-start", "--no-warm-start", "--symmetry", "--no-lns", "--no-simplify",
-         "--resume", "-q"]
+         "--resume", "-q", "--all-rows"]
 TRAIN_VALUES = {  # valid values, small enough that a run stays short
     "--hidden": ["0", "2", "2,2"], "--bound": ["1", "3"], "--seed": ["0", "7"],
     "--objective": ["gd", "sat_margin", "max_correct", "min_hinge", "min_w", "max_m"],
@@ -90,6 +90,9 @@ TRAIN_VALUES = {  # valid values, small enough that a run stays short
     "--start": ["@MODEL", "@TMP/none.json", "@TMP"], "--dataset": ["breast_cancer", "heart"],
     "--csv": ["@TMP/none.csv"], "--target": ["label"], "--data-dir": ["@TMP"],
     "--out": ["@TMP/o.json", "/proc/o.json", "@TMP"],
+    "--max-nonzeros": ["1", "5"], "--max-neurons": ["1", "2"], "--flash-budget": ["100", "2000"],
+    "--device": ["avr", "cortex-m3", "z80"], "--learn-ranges": ["0", "2"],
+    "--val-fraction": ["0", "0.2"],
 }
 
 
@@ -172,6 +175,39 @@ def test_fuzzed_firmware_options(option, value, model_path):
     args = ["firmware", model_path, "--target", "host", "--no-measure", "--vectors", "4",
             "--random", "4", option, value]
     works_or_one_line(run(*args), repr(args))
+
+
+SWEEP_VALUES = {
+    "--device": st.one_of(st.sampled_from(["avr", "cortex-m3", "z80"]), NAMES),
+    "--flash-budget": st.one_of(st.sampled_from(["200", "1"]), HOSTILE),
+    "--hidden": st.one_of(st.sampled_from(["0", "2", "2,2"]), HOSTILE),
+    "--nonzeros": st.one_of(st.sampled_from(["2,4", "3", ""]), HOSTILE),
+    "--bound": st.one_of(st.sampled_from(["1", "7"]), HOSTILE),
+    "--levels": st.one_of(st.sampled_from(["3", "15"]), HOSTILE),
+    "--objective": st.one_of(st.sampled_from(["gd", "max_correct"]), HOSTILE),
+    "--time-limit": st.one_of(st.sampled_from(["0.5"]), HOSTILE),
+    "--learn-ranges": st.one_of(st.sampled_from(["0", "1"]), HOSTILE),
+    "--val-fraction": st.one_of(st.sampled_from(["0.3"]), HOSTILE),
+    "--seed": st.one_of(st.sampled_from(["0", "3"]), HOSTILE),
+    "--out-dir": st.sampled_from(["@TMP/members", "/proc/m", "@TMP/m.json/x", ""]),
+    "--plot": st.sampled_from(["@TMP/s.png", "/proc/s.png", "@TMP", ""]),
+    "--refit": st.sampled_from(["@TMP/r.json", "/proc/r.json", "@TMP", ""]),
+}
+
+
+@settings(FUZZ, max_examples=30)
+@given(data=st.data())
+def test_fuzzed_sweep_options(data, tmp_path_factory, model_path):
+    """``sweep`` (issue 25) with valid and hostile values: the family is trained or the
+    command is one line, and an output it cannot write is refused before any training."""
+    tmp = tmp_path_factory.mktemp("sweep")
+    names = data.draw(st.lists(st.sampled_from(sorted(SWEEP_VALUES)), min_size=1, max_size=3,
+                               unique=True))
+    args = ["sweep", "--dataset", "breast_cancer", "--device", "cortex-m3", "--nonzeros", "2",
+            "--time-limit", "0.5"]
+    for name in names:
+        args += [name, data.draw(SWEEP_VALUES[name])]
+    works_or_one_line(run(*place(args, tmp, model_path)), repr(args))
 
 
 # ---------------------------------------------------------------- CSV files

@@ -28,6 +28,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench.sections import load_cache as load_records  # noqa: E402
 from bench.sections import write_section as replace_section  # noqa: E402
 
 CACHE = REPO / "bench" / "results" / "search.jsonl"
@@ -114,13 +115,7 @@ def one_run(cell: tuple[Any, ...], seed: int, method: str, data_dir: Path) -> di
 
 def load_cache(path: Path = CACHE) -> dict[str, dict[str, Any]]:
     """The recorded runs by key (a rerun replaces an earlier record of its key)."""
-    out: dict[str, dict[str, Any]] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                out[rec["key"]] = rec
-    return out
+    return load_records(path)
 
 
 def cell_text(rec: dict[str, Any] | None) -> str:

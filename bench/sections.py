@@ -1,11 +1,26 @@
-"""docs/RESULTS.md is written by several benchmarks, each owning one ``## `` section: replace
-a section (its heading up to the next ``## `` heading), or add it at the end, leaving the
+"""What the benchmarks share: their run records (bench/results/*.jsonl, one JSON object a
+line, keyed by ``key``) and docs/RESULTS.md, where each owns one ``## `` section: replace a
+section (its heading up to the next ``## `` heading), or add it at the end, leaving the
 others as they are."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
+
+
+def load_cache(path: Path) -> dict[str, dict[str, Any]]:
+    """The records of ``path`` by key (a later record of a key replaces an earlier one: a
+    rerun); empty when the file does not exist."""
+    out: dict[str, dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                out[rec["key"]] = rec
+    return out
 
 
 def write_section(text: str, heading: str, path: Path) -> None:

@@ -32,6 +32,20 @@ def _stalling_instance():
     return spec, X, y, build_problem(spec, X, y)
 
 
+def never_improving(calls: list):
+    """A solve function that returns its start as a feasible solution (it never improves:
+    the full MIP and LNS both stall), recording ``(problem, keyword arguments)`` of each
+    call in ``calls``."""
+
+    def fake(problem, **kw):
+        calls.append((problem, kw))
+        sol = kw["start"]
+        return SolveResult("fake", SolveStatus.FEASIBLE, sol, objective_value(problem, sol),
+                           None, None, 0.0)
+
+    return fake
+
+
 @pytest.mark.parametrize("solver", ["highspy", "gurobi-direct", "highs"])
 def test_a_tiny_instance_ends_proven_optimal_with_lns_on(solver):
     if solver == "gurobi-direct":
@@ -80,13 +94,7 @@ def test_a_stalled_full_mip_hands_over_to_lns(solver):
 def test_a_stalled_search_gives_the_time_left_back_to_the_full_mip():
     spec, X, y, p = _stalling_instance()
     calls = []
-
-    def fake(problem, **kw):  # never improves: the full MIP and LNS both stall
-        calls.append((problem is p, kw))
-        sol = kw["start"]
-        return SolveResult("fake", SolveStatus.FEASIBLE, sol, objective_value(problem, sol),
-                           None, None, 0.0)
-
+    fake = never_improving(calls)
     config = TrainConfig(hidden=(6,), objective="max_correct", stall_share=0.2)
     t0 = time.perf_counter()
     result, stats, phases = search(
@@ -94,7 +102,7 @@ def test_a_stalled_search_gives_the_time_left_back_to_the_full_mip():
         on_progress=lambda _p: None, on_improve=lambda n, v: None, canonical=lambda n: n)
     assert [ph["phase"] for ph in phases] == ["mip", "lns", "mip"]
     assert stats.stalled and phases[1]["status"] == "stalled"
-    full = [kw for whole, kw in calls if whole]
+    full = [kw for problem, kw in calls if problem is p]
     assert full[0]["stall"] == pytest.approx(3.0, abs=0.1)
     assert "stall" not in full[1] and full[1]["time_limit"] > 5  # the rest, no stall limit
     assert result.status == SolveStatus.FEASIBLE and result.solver == "fake + lns"
@@ -102,38 +110,28 @@ def test_a_stalled_search_gives_the_time_left_back_to_the_full_mip():
 
 def test_routes_without_callbacks_get_a_share_of_the_time():
     spec, X, y, p = _stalling_instance()
-    calls = []
-
-    def fake(problem, **kw):
-        calls.append(kw)
-        sol = kw["start"]
-        return SolveResult("fake", SolveStatus.FEASIBLE, sol, objective_value(problem, sol),
-                           None, None, 0.0)
-
+    recorded = []
+    fake = never_improving(recorded)
     config = TrainConfig(hidden=(6,), objective="max_correct", solver="highs",
                          full_solve_share=0.5)
     t0 = time.perf_counter()
     search(p, spec, X, y, zero_start(p), solve=fake, config=config, deadline=t0 + 4.0,
            on_progress=lambda _p: None, on_improve=lambda n, v: None, canonical=lambda n: n)
+    calls = [kw for _problem, kw in recorded]
     assert "stall" not in calls[0] and calls[0]["time_limit"] == pytest.approx(2.0, abs=0.1)
     assert len(calls) > 1  # LNS's sub-MIPs
 
 
 def test_without_lns_the_full_mip_gets_all_the_time():
     spec, X, y, p = _stalling_instance()
-    calls = []
-
-    def fake(problem, **kw):
-        calls.append(kw)
-        sol = kw["start"]
-        return SolveResult("fake", SolveStatus.FEASIBLE, sol, objective_value(problem, sol),
-                           None, None, 0.0)
-
+    recorded = []
+    fake = never_improving(recorded)
     config = TrainConfig(hidden=(6,), objective="max_correct", lns=False)
     t0 = time.perf_counter()
     result, stats, phases = search(p, spec, X, y, zero_start(p), solve=fake, config=config,
                                    deadline=t0 + 30.0, on_progress=lambda _p: None,
                                    on_improve=lambda n, v: None, canonical=lambda n: n)
+    calls = [kw for _problem, kw in recorded]
     assert stats is None and len(calls) == 1 and "stall" not in calls[0]
     assert [ph["phase"] for ph in phases] == ["mip"]
     assert calls[0]["time_limit"] == pytest.approx(30.0, abs=0.5)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from mipnn.trainer.errors import SolverError, one_line
-from mipnn.trainer.problem import MipProblem, objective_value
+from mipnn.trainer.problem import MipProblem
 from mipnn.trainer.solve_result import (
     Progress,
     SolveResult,
@@ -199,8 +199,7 @@ def solve_gurobi(
 
         t0 = time.perf_counter()
         if stop_requested():
-            start_value = None if start is None else objective_value(problem, start)
-            return stopped_result(gurobi_version(), start, start_value, incumbents, 0.0,
+            return stopped_result(gurobi_version(), problem, start, incumbents, 0.0,
                                   setup_time)
         try:
             model.optimize(callback)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mipnn.trainer.errors import SolverError
-from mipnn.trainer.problem import MipProblem, objective_value
+from mipnn.trainer.problem import MipProblem
 from mipnn.trainer.solve_result import (
     Progress,
     SolveResult,
@@ -180,9 +180,6 @@ def solve_highs(
     watch = StallWatch(stall)
     cancel = [False]  # set when the solve is left behind after a stop request
 
-    def start_value() -> float | None:
-        return None if start is None else objective_value(problem, start)
-
     def improving(_e: object) -> None:
         e = _e
         out = e.data_out  # type: ignore[attr-defined]
@@ -247,10 +244,10 @@ def solve_highs(
 
     t0 = time.perf_counter()
     if stop_requested():  # Ctrl-C before the solve: the start is the answer
-        return stopped_result(f"highs {h.version()}", start, start_value(), incumbents, 0.0,
+        return stopped_result(f"highs {h.version()}", problem, start, incumbents, 0.0,
                               setup_time)
     if not run_highs(h, cancel):
-        return stopped_result(f"highs {h.version()}", start, start_value(), incumbents,
+        return stopped_result(f"highs {h.version()}", problem, start, incumbents,
                               time.perf_counter() - t0, setup_time)
     elapsed = time.perf_counter() - t0
     model_status = h.getModelStatus()

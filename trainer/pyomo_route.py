@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from mipnn.trainer.errors import SolverError, one_line
-from mipnn.trainer.problem import MipProblem
+from mipnn.trainer.problem import MipProblem, objective_value
 from mipnn.trainer.solve_result import Progress, SolveResult, SolveStatus, stopped_result
 from mipnn.trainer.stop import run_stoppable, stop_requested
 
@@ -184,15 +184,16 @@ def solve_pyomo(
     callbacks); the final solution is reported to ``on_progress`` as one incumbent."""
 
     opt = pyomo_solver(solver)
-    if stop_requested():  # Ctrl-C before the solve: the start is the answer, unbuilt
-        value = None if start is None else float(problem.cost @ start + problem.offset)
-        return stopped_result(f"{solver} via pyomo", start, value, [], 0.0)
-    t_setup = time.perf_counter()
-    model, v = to_pyomo(problem)  # seconds for thousands of rows
-    if stop_requested():  # Ctrl-C while it was built (its remaining rows were skipped)
-        value = None if start is None else float(problem.cost @ start + problem.offset)
-        return stopped_result(f"{solver} via pyomo", start, value, [], 0.0,
-                              time.perf_counter() - t_setup)
+    t_setup = t0 = time.perf_counter()
+    setup_time = 0.0
+
+    def stopped() -> SolveResult:  # Ctrl-C: the start is the answer
+        return stopped_result(f"{solver} via pyomo", problem, start, [],
+                              time.perf_counter() - t0, setup_time)
+
+    if stop_requested():
+        return stopped()
+    model, v = to_pyomo(problem)  # seconds for thousands of rows; skips them on a stop
     opts = pyomo_options(solver, time_limit, seed, threads, options)
     warm = start is not None and bool(getattr(opt, "warm_start_capable", lambda: False)())
     if start is not None:
@@ -200,12 +201,6 @@ def solve_pyomo(
             v[j].set_value(float(value), skip_validation=True)
     setup_time = time.perf_counter() - t_setup
     t0 = time.perf_counter()
-
-    def stopped() -> SolveResult:
-        value = None if start is None else float(problem.cost @ start + problem.offset)
-        return stopped_result(f"{solver} via pyomo", start, value, [],
-                              time.perf_counter() - t0, setup_time)
-
     if stop_requested():
         return stopped()
     try:
@@ -240,7 +235,7 @@ def solve_pyomo(
             raise SolverError(f"{solver} via Pyomo returned no value for column {missing[0]}")
         solution = np.array([0.0 if x is None else x for x in values], dtype=float)
         solution[unused] = np.clip(0.0, problem.col_lower[unused], problem.col_upper[unused])
-        objective = float(problem.cost @ solution + problem.offset)
+        objective = objective_value(problem, solution)
         if bound is not None:
             bound = min(bound, objective)  # a bound read back a rounding error above
     if status == SolveStatus.OPTIMAL and objective is not None:

@@ -19,6 +19,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from mipnn.trainer.problem import MipProblem, objective_value
+
 
 class SolveStatus(StrEnum):
     """How a solve ended. The value is the model file's ``training.status`` string."""
@@ -100,13 +102,14 @@ class StallWatch:
         return self.stall is not None and now - self.last >= self.stall
 
 
-def stopped_result(solver: str, start: np.ndarray | None, start_objective: float | None,
+def stopped_result(solver: str, problem: MipProblem, start: np.ndarray | None,
                    incumbents: list[Progress], elapsed: float,
                    setup_time: float = 0.0) -> SolveResult:
-    """The result of a solve stopped on request (Ctrl-C, mipnn.trainer.stop) without the
-    solver's own answer (before it started, or left behind): its best incumbent so far, or
-    ``start`` (objective ``start_objective``), with status INTERRUPTED (NO_SOLUTION_FOUND
+    """The result of a solve of ``problem`` stopped on request (Ctrl-C, mipnn.trainer.stop)
+    without the solver's own answer (before it started, or left behind): its best incumbent
+    so far, or ``start`` when that is no worse, with status INTERRUPTED (NO_SOLUTION_FOUND
     without either)."""
+    start_objective = None if start is None else objective_value(problem, start)
     found = [p for p in incumbents if p.solution is not None and p.objective is not None]
     best = min(found, key=lambda p: p.objective, default=None)  # type: ignore[arg-type,return-value]
     solution, objective = ((best.solution, best.objective) if best is not None

@@ -8,8 +8,9 @@ command line's start import neither scikit-learn nor pandas; nothing happens at 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mipnn.lazy import lazy_names
 
 if TYPE_CHECKING:
     from mipnn.api import export, verify
@@ -26,15 +27,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names of the API, imported from their modules on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'mipnn' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

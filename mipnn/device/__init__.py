@@ -9,8 +9,7 @@ the raw golden vectors of a version-2 model and their comparison."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mipnn.lazy import lazy_names
 
 # the public names, imported from their modules on first use: importing one light module
 # of the package (mipnn.device.targets from the CLI) does not load the trainer and pandas
@@ -75,15 +74,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The public names of the package, imported from their modules on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'mipnn.device' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

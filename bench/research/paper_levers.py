@@ -19,6 +19,9 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from bench.sections import load_cache  # noqa: E402
+
 CACHE = REPO / "bench" / "research" / "results" / "paper_levers.jsonl"
 
 # name -> TrainConfig keyword arguments (besides hidden, bound, objective, time, seed)
@@ -51,12 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    cache: dict[str, dict[str, Any]] = {}
-    if CACHE.exists():
-        for line in CACHE.read_text().splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                cache[rec["key"]] = rec
+    cache = load_cache(CACHE)
     for name in args.config if not args.report_only else []:
         for dataset in args.dataset:
             for seed in seeds:
